@@ -1,6 +1,8 @@
+using FastGate.Cli;
+
 namespace FastGate;
 
 internal static class Program
 {
-    private static int Main(string[] args) => args.Length >= 0 ? 0 : 2;
+    private static Task<int> Main(string[] args) => CommandLine.RunAsync(args, Console.Out, Console.Error);
 }

@@ -87,8 +87,21 @@ internal sealed class UpstreamModel
 internal sealed class EndpointModel
 {
     public required IPEndPoint Address { get; init; }
+    private readonly string _authority = "";
+
     /// <summary>"host:port" as written in the file; sent as Host when the route does not keep the client's.</summary>
-    public required string Authority { get; init; }
+    public required string Authority
+    {
+        get => _authority;
+        init
+        {
+            _authority = value;
+            AuthorityBytes = System.Text.Encoding.ASCII.GetBytes(value);
+        }
+    }
+
+    /// <summary><see cref="Authority"/> pre-encoded for the request head.</summary>
+    public byte[] AuthorityBytes { get; private init; } = [];
     public int Weight { get; init; } = 1;
 }
 

@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Buffers.Text;
+
+namespace FastGate.Gateway.Pipeline;
+
+/// <summary>Every answer the gateway makes itself. Each maps to one status, type and title.</summary>
+internal enum GatewayProblem : byte
+{
+    MalformedRequest,
+    UnsafePath,
+    NoRoute,
+    MethodNotAllowed,
+    RequestTimeout,
+    BodyTooLarge,
+    TargetTooLong,
+    ExpectationFailed,
+    HeadTooLarge,
+    MethodNotImplemented,
+    BadUpstreamAnswer,
+    UpstreamUnreachable,
+    NoHealthyEndpoint,
+    PoolExhausted,
+    UpstreamTimeout,
+}
+
+/// <summary>
+/// Writes gateway-made responses as <c>application/problem+json</c> (RFC 9457) with <c>type</c>,
+/// <c>title</c>, <c>status</c>, <c>detail</c> and <c>instance</c> = the request id. All text is
+/// pre-encoded; nothing is formatted through strings.
+/// </summary>
+internal static class ProblemResponse
+{
+    private readonly record struct Entry(int Status, byte[] StatusLine, byte[] Type, byte[] Title, byte[] Detail);
+
+    private static readonly Entry[] Entries = Build();
+
+    private static Entry[] Build()
+    {
+        var entries = new Entry[Enum.GetValues<GatewayProblem>().Length];
+        void Add(GatewayProblem problem, int status, string reason, string type, string detail) =>
+            entries[(int)problem] = new Entry(
+                status,
+                System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {reason}\r\n"),
+                System.Text.Encoding.ASCII.GetBytes("https://fastgate.dev/problems/" + type),
+                System.Text.Encoding.ASCII.GetBytes(reason),
+                System.Text.Encoding.ASCII.GetBytes(detail));
+
+        Add(GatewayProblem.MalformedRequest, 400, "Bad Request", "malformed-request", "The request is not valid HTTP/1.1 and was not forwarded.");
+        Add(GatewayProblem.UnsafePath, 400, "Bad Request", "unsafe-path", "The request path is malformed or escapes the root.");
+        Add(GatewayProblem.NoRoute, 404, "Not Found", "no-route", "No route matches this request.");
+        Add(GatewayProblem.MethodNotAllowed, 405, "Method Not Allowed", "method-not-allowed", "The route does not accept this method.");
+        Add(GatewayProblem.RequestTimeout, 408, "Request Timeout", "request-timeout", "The request head was not received in time.");
+        Add(GatewayProblem.BodyTooLarge, 413, "Content Too Large", "body-too-large", "The request body exceeds the configured limit.");
+        Add(GatewayProblem.TargetTooLong, 414, "URI Too Long", "target-too-long", "The request target exceeds the configured limit.");
+        Add(GatewayProblem.ExpectationFailed, 417, "Expectation Failed", "expectation-failed", "Only the 100-continue expectation is supported.");
+        Add(GatewayProblem.HeadTooLarge, 431, "Request Header Fields Too Large", "head-too-large", "The request head exceeds the configured limit.");
+        Add(GatewayProblem.MethodNotImplemented, 501, "Not Implemented", "method-not-implemented", "This method is not supported by the gateway.");
+        Add(GatewayProblem.BadUpstreamAnswer, 502, "Bad Gateway", "bad-upstream-answer", "The upstream service sent an invalid or incomplete answer.");
+        Add(GatewayProblem.UpstreamUnreachable, 502, "Bad Gateway", "upstream-unreachable", "No endpoint of the upstream service accepted a connection.");
+        Add(GatewayProblem.NoHealthyEndpoint, 503, "Service Unavailable", "no-healthy-endpoint", "No endpoint of the upstream service is available.");
+        Add(GatewayProblem.PoolExhausted, 503, "Service Unavailable", "upstream-busy", "Every connection to the upstream service is busy.");
+        Add(GatewayProblem.UpstreamTimeout, 504, "Gateway Timeout", "upstream-timeout", "The upstream service did not answer in time.");
+        return entries;
+    }
+
+    public static int StatusOf(GatewayProblem problem) => Entries[(int)problem].Status;
+
+    /// <summary>Seconds a client should wait before retrying, for the statuses that carry Retry-After.</summary>
+    private static int RetryAfterSeconds(GatewayProblem problem) => problem switch
+    {
+        GatewayProblem.NoHealthyEndpoint or GatewayProblem.PoolExhausted => 5,
+        _ => 0,
+    };
+
+    /// <summary>Writes the whole response (head and body) without flushing.</summary>
+    /// <param name="allow">for 405: the methods for the Allow field, comma-separated, or empty</param>
+    public static void Write(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> allow = default)
+    {
+        ref readonly var entry = ref Entries[(int)problem];
+
+        // {"type":"…","title":"…","status":NNN,"detail":"…","instance":"…"}
+        // The request id is our own (hex) or a client's validated visible-ASCII value; it is escaped
+        // anyway so the document stays valid JSON whatever it holds.
+        int bodyLength = 9 + entry.Type.Length + 11 + entry.Title.Length + 11 + 3 + 11 + entry.Detail.Length + 14
+            + JsonEscapedLength(requestId) + 2;
+
+        int retryAfter = RetryAfterSeconds(problem);
+        var span = output.GetSpan(512 + bodyLength + allow.Length + requestId.Length);
+        int n = 0;
+        Put(span, ref n, entry.StatusLine);
+        Put(span, ref n, "Content-Type: application/problem+json\r\nContent-Length: "u8);
+        Utf8Formatter.TryFormat(bodyLength, span[n..], out int written);
+        n += written;
+        Put(span, ref n, "\r\n"u8);
+        if (close)
+        {
+            Put(span, ref n, "Connection: close\r\n"u8);
+        }
+
+        if (retryAfter > 0)
+        {
+            Put(span, ref n, "Retry-After: "u8);
+            Utf8Formatter.TryFormat(retryAfter, span[n..], out written);
+            n += written;
+            Put(span, ref n, "\r\n"u8);
+        }
+
+        if (!allow.IsEmpty)
+        {
+            Put(span, ref n, "Allow: "u8);
+            Put(span, ref n, allow);
+            Put(span, ref n, "\r\n"u8);
+        }
+
+        if (!requestId.IsEmpty)
+        {
+            Put(span, ref n, "X-Request-Id: "u8);
+            Put(span, ref n, requestId);
+            Put(span, ref n, "\r\n"u8);
+        }
+
+        Put(span, ref n, "\r\n"u8);
+        int bodyStart = n;
+        Put(span, ref n, "{\"type\":\""u8);
+        Put(span, ref n, entry.Type);
+        Put(span, ref n, "\",\"title\":\""u8);
+        Put(span, ref n, entry.Title);
+        Put(span, ref n, "\",\"status\":"u8);
+        Utf8Formatter.TryFormat(entry.Status, span[n..], out written);
+        n += written;
+        Put(span, ref n, ",\"detail\":\""u8);
+        Put(span, ref n, entry.Detail);
+        Put(span, ref n, "\",\"instance\":\""u8);
+        n += WriteJsonEscaped(requestId, span[n..]);
+        Put(span, ref n, "\"}"u8);
+        System.Diagnostics.Debug.Assert(n - bodyStart == bodyLength, "problem body length");
+        output.Advance(n);
+    }
+
+    private static void Put(Span<byte> span, ref int n, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[n..]);
+        n += bytes.Length;
+    }
+
+    private static int JsonEscapedLength(ReadOnlySpan<byte> value)
+    {
+        int length = value.Length;
+        foreach (byte b in value)
+        {
+            if (b is (byte)'"' or (byte)'\\')
+            {
+                length++;
+            }
+        }
+
+        return length;
+    }
+
+    private static int WriteJsonEscaped(ReadOnlySpan<byte> value, Span<byte> destination)
+    {
+        int n = 0;
+        foreach (byte b in value)
+        {
+            if (b is (byte)'"' or (byte)'\\')
+            {
+                destination[n++] = (byte)'\\';
+            }
+
+            destination[n++] = b;
+        }
+
+        return n;
+    }
+}

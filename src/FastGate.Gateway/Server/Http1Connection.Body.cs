@@ -1,0 +1,548 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using FastGate.Gateway.Model;
+using FastGate.Gateway.Upstream;
+using FastGate.Protocols.Http1;
+
+namespace FastGate.Gateway.Server;
+
+internal sealed partial class Http1Connection
+{
+    private enum BodyCheck : byte
+    {
+        Valid,
+        Malformed,
+        TooLarge,
+        Closed,
+    }
+
+    private enum BodyCopy : byte
+    {
+        Complete,
+        /// <summary>The client's chunked body is malformed (400).</summary>
+        Malformed,
+        /// <summary>The client's chunked body passed max_request_body (413).</summary>
+        TooLarge,
+        /// <summary>The client closed, stalled or failed to take the response.</summary>
+        ClientFailed,
+        /// <summary>The upstream failed: closed, reset or stalled.</summary>
+        UpstreamFailed,
+    }
+
+    private enum ResponseHeadStatus : byte
+    {
+        Final,
+        /// <summary>The upstream closed before sending a byte (a stale keep-alive connection).</summary>
+        NoResponse,
+        /// <summary>Closed or reset in the middle of a head.</summary>
+        Truncated,
+        Malformed,
+        TimedOut,
+        ClientFailed,
+    }
+
+    private static readonly byte[] ContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray();
+
+    /// <summary>
+    /// Checks the chunked body bytes already received (and, unless the client waits for 100-continue,
+    /// waits for the first of them) with a throw-away copy of the decoder, so that a malformed chunk
+    /// line in the first bytes is refused before any upstream is contacted.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<BodyCheck> PrevalidateChunkedBodyAsync(LimitsModel limits)
+    {
+        ReadResult result;
+        if (_request.ExpectContinue)
+        {
+            if (!_input.TryRead(out result))
+            {
+                return BodyCheck.Valid;
+            }
+        }
+        else
+        {
+            SetClientDeadline(WaitKind.Client, limits.RequestHeadTimeout);
+            result = await _input.ReadAsync().ConfigureAwait(false);
+            ClearClientDeadline();
+            if (result.IsCanceled)
+            {
+                _input.AdvanceTo(result.Buffer.Start);
+                return BodyCheck.Closed;
+            }
+        }
+
+        var decoder = default(Http1ChunkedDecoder);
+        var reader = new SequenceReader<byte>(result.Buffer);
+        var check = BodyCheck.Valid;
+        try
+        {
+            while (decoder.Read(ref reader, out _) == Http1ChunkedStatus.Data)
+            {
+                if (decoder.BytesDecoded > limits.MaxRequestBody)
+                {
+                    check = BodyCheck.TooLarge;
+                    break;
+                }
+            }
+        }
+        catch (Http1ParseException)
+        {
+            _runtime.Metrics.OnBadRequest();
+            check = BodyCheck.Malformed;
+        }
+
+        // Nothing consumed and nothing examined: the copy loop sees the same bytes again at once.
+        _input.AdvanceTo(result.Buffer.Start);
+        return check;
+    }
+
+    /// <summary>Sends 100 Continue when the client waits for it and has sent nothing of the body yet.</summary>
+    private async ValueTask<bool> SendContinueIfExpectedAsync()
+    {
+        if (!_request.ExpectContinue || _request.Version != Http1Version.Http11)
+        {
+            return true;
+        }
+
+        if (_input.TryRead(out var buffered))
+        {
+            bool hasBody = !buffered.Buffer.IsEmpty;
+            _input.AdvanceTo(buffered.Buffer.Start);
+            if (hasBody)
+            {
+                return true;
+            }
+        }
+
+        _output.Write(ContinueResponse);
+        var flush = await _output.FlushAsync().ConfigureAwait(false);
+        return !flush.IsCanceled && !flush.IsCompleted;
+    }
+
+    /// <summary>Streams the request body upstream as it arrives, re-framed, never buffered whole.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<BodyCopy> SendRequestBodyAsync(LimitsModel limits, UpstreamConnection connection)
+    {
+        var upstream = connection.Output;
+        try
+        {
+            // Send the head with the first body bytes or right away when the client waits for 100.
+            if (!await SendContinueIfExpectedAsync().ConfigureAwait(false))
+            {
+                return BodyCopy.ClientFailed;
+            }
+
+            long remaining = _request.ContentLength;
+            var decoder = default(Http1ChunkedDecoder);
+            bool chunked = _request.IsChunked;
+            while (true)
+            {
+                SetClientDeadline(WaitKind.Client, limits.IdleTimeout);
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                ClearClientDeadline();
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    return BodyCopy.ClientFailed;
+                }
+
+                bool done;
+                if (chunked)
+                {
+                    var reader = new SequenceReader<byte>(buffer);
+                    done = false;
+                    try
+                    {
+                        while (!done)
+                        {
+                            var status = decoder.Read(ref reader, out var data);
+                            if (status == Http1ChunkedStatus.Data)
+                            {
+                                if (decoder.BytesDecoded > limits.MaxRequestBody)
+                                {
+                                    _input.AdvanceTo(reader.Position, buffer.End);
+                                    return BodyCopy.TooLarge;
+                                }
+
+                                Http1HeadWriter.WriteChunkHeader(upstream, data.Length);
+                                foreach (var segment in data)
+                                {
+                                    upstream.Write(segment.Span);
+                                }
+
+                                upstream.Write("\r\n"u8);
+                            }
+                            else if (status == Http1ChunkedStatus.Completed)
+                            {
+                                Http1HeadWriter.WriteChunkTerminator(upstream);
+                                done = true;
+                            }
+                            else
+                            {
+                                break;
+                            }
+                        }
+                    }
+                    catch (Http1ParseException)
+                    {
+                        _runtime.Metrics.OnBadRequest();
+                        _input.AdvanceTo(buffer.Start, buffer.End);
+                        return BodyCopy.Malformed;
+                    }
+
+                    _input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
+                }
+                else
+                {
+                    var slice = buffer.Length > remaining ? buffer.Slice(0, remaining) : buffer;
+                    foreach (var segment in slice)
+                    {
+                        upstream.Write(segment.Span);
+                    }
+
+                    remaining -= slice.Length;
+                    done = remaining == 0;
+                    _input.AdvanceTo(slice.End);
+                }
+
+                var flush = await upstream.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    return BodyCopy.UpstreamFailed;
+                }
+
+                if (done)
+                {
+                    return BodyCopy.Complete;
+                }
+
+                if (result.IsCompleted)
+                {
+                    // The client closed before the end of its body: the upstream never sees an end.
+                    return BodyCopy.ClientFailed;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            return BodyCopy.UpstreamFailed;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection)
+    {
+        var input = connection.Input;
+        _response.Begin(ArrayPool<byte>.Shared.Rent(MaxResponseHead));
+        bool statusLineDone = false;
+        bool anyByte = false;
+        long headBytes = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (UpstreamTimedOut)
+                    {
+                        return ResponseHeadStatus.TimedOut;
+                    }
+
+                    continue;
+                }
+
+                anyByte |= !buffer.IsEmpty;
+                long left = MaxResponseHead - headBytes;
+                bool trimmed = buffer.Length > left;
+                var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
+                var handler = new ResponseHeadHandler(_response);
+                bool done;
+                try
+                {
+                    if (!statusLineDone)
+                    {
+                        statusLineDone = Http1ResponseParser.TryParseStatusLine(ref handler, ref reader);
+                    }
+
+                    done = statusLineDone && Http1ResponseParser.TryParseHeaders(ref handler, ref reader);
+                }
+                catch (Http1ParseException)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    return ResponseHeadStatus.Malformed;
+                }
+
+                headBytes += reader.Consumed;
+                if (!done)
+                {
+                    input.AdvanceTo(reader.Position, buffer.End);
+                    if (trimmed)
+                    {
+                        return ResponseHeadStatus.Malformed;
+                    }
+
+                    if (result.IsCompleted)
+                    {
+                        return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+                    }
+
+                    continue;
+                }
+
+                input.AdvanceTo(reader.Position);
+                if (_response.IsMalformed)
+                {
+                    return ResponseHeadStatus.Malformed;
+                }
+
+                int status = _response.StatusCode;
+                if (status >= 200 || status == 101)
+                {
+                    return ResponseHeadStatus.Final;
+                }
+
+                // Interim answers (RFC 9110 section 15.2): 100 was for the gateway, which answered the
+                // client's expectation itself; others (103 Early Hints) go to an HTTP/1.1 client.
+                if (status != 100 && _request.Version == Http1Version.Http11)
+                {
+                    var cursor = new Protocols.Buffers.BufferCursor(_output, 512);
+                    WriteStatusLine(ref cursor);
+                    WriteResponseFields(ref cursor);
+                    cursor.Write("\r\n"u8);
+                    cursor.Commit();
+                    var flush = await _output.FlushAsync().ConfigureAwait(false);
+                    if (flush.IsCanceled || flush.IsCompleted)
+                    {
+                        return ResponseHeadStatus.ClientFailed;
+                    }
+                }
+
+                _response.Reset();
+                statusLineDone = false;
+                headBytes = 0;
+            }
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+        }
+    }
+
+    /// <summary>Streams the response body to the client as it arrives, re-framed when needed.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<BodyCopy> RelayResponseBodyAsync(LimitsModel limits, UpstreamConnection connection, ResponseFraming framing, bool chunkToClient)
+    {
+        if (framing == ResponseFraming.NoBody)
+        {
+            return await FlushClientAsync(limits).ConfigureAwait(false) ? BodyCopy.Complete : BodyCopy.ClientFailed;
+        }
+
+        var input = connection.Input;
+        long remaining = _response.ContentLength;
+        var decoder = default(Http1ChunkedDecoder);
+        try
+        {
+            while (true)
+            {
+                Volatile.Write(ref _upstreamDeadline, Environment.TickCount64 + (long)limits.IdleTimeout.TotalMilliseconds);
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                Volatile.Write(ref _upstreamDeadline, long.MaxValue);
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (UpstreamTimedOut)
+                    {
+                        return BodyCopy.UpstreamFailed;
+                    }
+
+                    continue;
+                }
+
+                bool done = false;
+                switch (framing)
+                {
+                    case ResponseFraming.ContentLength:
+                    {
+                        var slice = buffer.Length > remaining ? buffer.Slice(0, remaining) : buffer;
+                        foreach (var segment in slice)
+                        {
+                            _output.Write(segment.Span);
+                        }
+
+                        remaining -= slice.Length;
+                        done = remaining == 0;
+                        input.AdvanceTo(slice.End);
+                        break;
+                    }
+
+                    case ResponseFraming.Chunked:
+                    {
+                        var reader = new SequenceReader<byte>(buffer);
+                        try
+                        {
+                            while (!done)
+                            {
+                                var status = decoder.Read(ref reader, out var data);
+                                if (status == Http1ChunkedStatus.Data)
+                                {
+                                    WriteBodyPart(data, chunkToClient);
+                                }
+                                else if (status == Http1ChunkedStatus.Completed)
+                                {
+                                    done = true;
+                                }
+                                else
+                                {
+                                    break;
+                                }
+                            }
+                        }
+                        catch (Http1ParseException)
+                        {
+                            input.AdvanceTo(buffer.Start, buffer.End);
+                            return BodyCopy.UpstreamFailed;
+                        }
+
+                        input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
+                        break;
+                    }
+
+                    default:
+                        if (!buffer.IsEmpty)
+                        {
+                            WriteBodyPart(buffer, chunkToClient);
+                        }
+
+                        input.AdvanceTo(buffer.End);
+                        done = result.IsCompleted;
+                        break;
+                }
+
+                if (done && chunkToClient)
+                {
+                    Http1HeadWriter.WriteChunkTerminator(_output);
+                }
+
+                if (!await FlushClientAsync(limits).ConfigureAwait(false))
+                {
+                    return BodyCopy.ClientFailed;
+                }
+
+                if (done)
+                {
+                    return BodyCopy.Complete;
+                }
+
+                if (result.IsCompleted)
+                {
+                    // The upstream closed before the declared end of the body.
+                    return BodyCopy.UpstreamFailed;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return BodyCopy.UpstreamFailed;
+        }
+    }
+
+    private void WriteBodyPart(in ReadOnlySequence<byte> data, bool chunked)
+    {
+        if (chunked)
+        {
+            Http1HeadWriter.WriteChunkHeader(_output, data.Length);
+        }
+
+        foreach (var segment in data)
+        {
+            _output.Write(segment.Span);
+        }
+
+        if (chunked)
+        {
+            _output.Write("\r\n"u8);
+        }
+    }
+
+    /// <summary>Flushes to the client, bounded by the idle timeout so a reader that stalls is dropped.</summary>
+    private async ValueTask<bool> FlushClientAsync(LimitsModel limits)
+    {
+        SetClientDeadline(WaitKind.Client, limits.IdleTimeout);
+        var flush = await _output.FlushAsync().ConfigureAwait(false);
+        ClearClientDeadline();
+        return !flush.IsCanceled && !flush.IsCompleted;
+    }
+
+    /// <summary>
+    /// After a 101 (RFC 9110 section 15.2.2) the connection belongs to the upgraded protocol: bytes are
+    /// copied both ways until either side closes, then both connections end.
+    /// </summary>
+    private async Task TunnelAsync(UpstreamConnection connection)
+    {
+        var cursor = new Protocols.Buffers.BufferCursor(_output, 512);
+        WriteStatusLine(ref cursor);
+        WriteResponseFields(ref cursor);
+        cursor.Write("Connection: Upgrade\r\n"u8);
+        for (int i = 0; i < _response.HeaderCount; i++)
+        {
+            if (_response.Header(i).Kind == Protocols.Text.KnownHeader.Upgrade)
+            {
+                cursor.WriteField("Upgrade"u8, _response.HeaderValue(i));
+            }
+        }
+
+        cursor.Write("\r\n"u8);
+        cursor.Commit();
+        _runtime.Metrics.OnResponse(101);
+        await _output.FlushAsync().ConfigureAwait(false);
+
+        // Whichever side ends first stops the other pump by cancelling its pending read.
+        var toUpstream = PumpAsync(_input, connection.Output, connection.Input);
+        await PumpAsync(connection.Input, _output, _input).ConfigureAwait(false);
+        await toUpstream.ConfigureAwait(false);
+        connection.Endpoint.Pool.Discard(connection);
+    }
+
+    private static async Task PumpAsync(PipeReader from, PipeWriter to, PipeReader otherDirection)
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await from.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    from.AdvanceTo(buffer.Start);
+                    break;
+                }
+
+                foreach (var segment in buffer)
+                {
+                    to.Write(segment.Span);
+                }
+
+                from.AdvanceTo(buffer.End);
+                var flush = await to.FlushAsync().ConfigureAwait(false);
+                if (result.IsCompleted || flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Either side may reset a tunnel at any time.
+        }
+        finally
+        {
+            otherDirection.CancelPendingRead();
+        }
+    }
+}

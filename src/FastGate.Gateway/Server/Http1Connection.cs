@@ -1,0 +1,426 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Routing;
+using FastGate.Protocols.Http1;
+using Microsoft.AspNetCore.Connections;
+
+namespace FastGate.Gateway.Server;
+
+/// <summary>What the connection is waiting for; names the deadline the heartbeat enforces.</summary>
+internal enum WaitKind : byte
+{
+    None,
+    /// <summary>Keep-alive: between requests (idle_timeout).</summary>
+    Idle,
+    /// <summary>From the first byte of a head to its end (request_head_timeout).</summary>
+    Head,
+    /// <summary>Reading a request body or writing a response to a slow client (idle_timeout per step).</summary>
+    Client,
+}
+
+/// <summary>
+/// The server side of one HTTP/1.1 client connection (RFC 9112): reads heads with the strict parser,
+/// routes them, and forwards each request upstream, one at a time and in order, so pipelined requests
+/// are answered in order. Allocated once per connection; nothing is allocated per request in the
+/// steady state.
+/// </summary>
+internal sealed partial class Http1Connection : IHeartbeatClient
+{
+    // Bound of an upstream's response head. Upstreams are trusted more than clients but not blindly.
+    private const int MaxResponseHead = 64 * 1024;
+
+    private readonly GatewayRuntime _runtime;
+    private readonly ConnectionContext _context;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly RequestHead _request = new();
+    private readonly Upstream.ResponseHead _response = new();
+
+    // The peer's address, formatted once per connection for X-Forwarded-For, and its raw bytes for
+    // the hash balancer.
+    private readonly byte[] _peerText = new byte[64];
+    private readonly int _peerTextLength;
+    private readonly byte[] _peerBytes = new byte[16];
+    private readonly int _peerBytesLength;
+    private readonly bool _peerIsTrustedProxy;
+
+    private readonly byte[] _requestId = new byte[128];
+    private int _requestIdLength;
+
+    // Deadlines, in Environment.TickCount64 milliseconds; written by the connection, read by the heartbeat.
+    private long _clientDeadline = long.MaxValue;
+    private WaitKind _waitKind;
+    private long _upstreamDeadline = long.MaxValue;
+    private bool _clientTimedOut;
+    private Upstream.UpstreamConnection? _activeUpstream;
+    private CancellationTokenSource _exchangeCancellation = new();
+
+    private bool _closeRequested;
+    private bool _firstRequest = true;
+
+    public Http1Connection(GatewayRuntime runtime, ConnectionContext context)
+    {
+        _runtime = runtime;
+        _context = context;
+        _input = context.Transport.Input;
+        _output = context.Transport.Output;
+
+        if (context.RemoteEndPoint is IPEndPoint peer)
+        {
+            var address = peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
+            address.TryFormat(_peerText, out _peerTextLength);
+            address.TryWriteBytes(_peerBytes, out _peerBytesLength);
+            foreach (var network in runtime.Model.Server.TrustedProxies)
+            {
+                if (network.Contains(address))
+                {
+                    _peerIsTrustedProxy = true;
+                    break;
+                }
+            }
+        }
+        else
+        {
+            "unknown"u8.CopyTo(_peerText);
+            _peerTextLength = 7;
+        }
+    }
+
+    private ReadOnlySpan<byte> PeerText => _peerText.AsSpan(0, _peerTextLength);
+
+    private ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
+
+    public async Task RunAsync()
+    {
+        _runtime.Metrics.OnConnectionOpened();
+        _runtime.Heartbeat.Add(this);
+        using var closeRegistration = _context.ConnectionClosedRequested.UnsafeRegister(
+            static state => ((Http1Connection)state!).OnCloseRequested(), this);
+        try
+        {
+            while (await ProcessRequestAsync().ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client went away or a write failed: nothing left to answer on this connection.
+        }
+        finally
+        {
+            _runtime.Heartbeat.Remove(this);
+            ReleaseBuffers();
+            _exchangeCancellation.Dispose();
+            _runtime.Metrics.OnConnectionClosed();
+            await _output.CompleteAsync().ConfigureAwait(false);
+            await _input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Graceful shutdown (SIGTERM): an idle connection closes now; a busy one after its response.
+    private void OnCloseRequested()
+    {
+        _closeRequested = true;
+        if (Volatile.Read(ref _waitKind) == WaitKind.Idle)
+        {
+            _input.CancelPendingRead();
+        }
+    }
+
+    public void OnHeartbeat(long now)
+    {
+        if (now > Volatile.Read(ref _clientDeadline))
+        {
+            _clientTimedOut = true;
+            Volatile.Write(ref _clientDeadline, long.MaxValue);
+            _input.CancelPendingRead();
+            _output.CancelPendingFlush();
+        }
+
+        if (now > Volatile.Read(ref _upstreamDeadline))
+        {
+            Volatile.Write(ref _upstreamDeadline, long.MaxValue);
+            UpstreamTimedOut = true;
+            // Race window: the connection may have just returned this upstream connection to its pool;
+            // a cancelled read is then seen by its next user, which re-checks its own deadline and
+            // simply reads again.
+            var upstream = Volatile.Read(ref _activeUpstream);
+            upstream?.Input.CancelPendingRead();
+            upstream?.Output.CancelPendingFlush();
+            try
+            {
+                _exchangeCancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private bool UpstreamTimedOut { get; set; }
+
+    private void SetClientDeadline(WaitKind kind, TimeSpan timeout)
+    {
+        _clientTimedOut = false;
+        Volatile.Write(ref _waitKind, kind);
+        Volatile.Write(ref _clientDeadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+    }
+
+    private void ClearClientDeadline()
+    {
+        Volatile.Write(ref _clientDeadline, long.MaxValue);
+        Volatile.Write(ref _waitKind, WaitKind.None);
+    }
+
+    private void ReleaseBuffers()
+    {
+        if (_request.HasBuffer)
+        {
+            ArrayPool<byte>.Shared.Return(_request.End());
+        }
+
+        if (_response.HasBuffer)
+        {
+            ArrayPool<byte>.Shared.Return(_response.End());
+        }
+    }
+
+    /// <summary>One request: read its head, answer it. False when the connection must close.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessRequestAsync()
+    {
+        var model = _runtime.Model;
+        var limits = model.Limits;
+        _requestIdLength = 0;
+        var status = await ReadHeadAsync(limits).ConfigureAwait(false);
+        try
+        {
+            switch (status)
+            {
+                case HeadStatus.Closed:
+                    return false;
+                case HeadStatus.TimedOut:
+                    return await RejectAsync(GatewayProblem.RequestTimeout).ConfigureAwait(false);
+                case HeadStatus.TargetTooLong:
+                    return await RejectAsync(GatewayProblem.TargetTooLong).ConfigureAwait(false);
+                case HeadStatus.HeadTooLarge:
+                    return await RejectAsync(GatewayProblem.HeadTooLarge).ConfigureAwait(false);
+                case HeadStatus.Malformed:
+                    return await RejectAsync(GatewayProblem.MalformedRequest).ConfigureAwait(false);
+            }
+
+            _runtime.Metrics.OnRequest();
+            _request.Complete();
+            SetRequestId();
+
+            if (_request.Error != RequestHeadError.None)
+            {
+                return await RejectAsync(_request.Error switch
+                {
+                    RequestHeadError.UnsupportedExpectation => GatewayProblem.ExpectationFailed,
+                    RequestHeadError.MethodNotSupported => GatewayProblem.MethodNotImplemented,
+                    RequestHeadError.TooManyHeaders => GatewayProblem.HeadTooLarge,
+                    _ => GatewayProblem.MalformedRequest,
+                }).ConfigureAwait(false);
+            }
+
+            if (_request.Target.Length > limits.MaxRequestTarget)
+            {
+                return await RejectAsync(GatewayProblem.TargetTooLong).ConfigureAwait(false);
+            }
+
+            if (_request.ContentLength > limits.MaxRequestBody)
+            {
+                // Refused before a byte of the body is read or anything is forwarded.
+                return await RejectAsync(GatewayProblem.BodyTooLarge).ConfigureAwait(false);
+            }
+
+            if (!_request.NormalizePath())
+            {
+                return await RejectAsync(_request.Form == TargetForm.Asterisk ? GatewayProblem.NoRoute : GatewayProblem.UnsafePath).ConfigureAwait(false);
+            }
+
+            var values = default(RouteValues);
+            var match = model.Table.Match(_request.Authority, _request.Method, _request.Path, ref values, out var route);
+            if (match != RouteMatchStatus.Matched || route is null)
+            {
+                return await AnswerProblemAsync(
+                    match == RouteMatchStatus.MethodNotAllowed ? GatewayProblem.MethodNotAllowed : GatewayProblem.NoRoute,
+                    CanKeepAliveAfterProblem).ConfigureAwait(false);
+            }
+
+            return await ForwardAsync(model, route, values).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseBuffers();
+        }
+    }
+
+    private enum HeadStatus : byte
+    {
+        Complete,
+        Closed,
+        TimedOut,
+        Malformed,
+        TargetTooLong,
+        HeadTooLarge,
+    }
+
+    /// <summary>
+    /// Reads one head under the head-size budget: the input is sliced to what is left of the budget
+    /// before parsing, so the parser never checks sizes (the limit is enforced before memory is used).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadStatus> ReadHeadAsync(Model.LimitsModel limits)
+    {
+        // The first request of a connection gets the head timeout from accept; later ones wait idle.
+        SetClientDeadline(WaitKind.Idle, _firstRequest ? limits.RequestHeadTimeout : limits.IdleTimeout);
+        _firstRequest = false;
+
+        bool started = false;
+        bool requestLineDone = false;
+        long headBytes = 0;
+        int budget = limits.MaxRequestHead;
+
+        while (true)
+        {
+            if (_closeRequested && !started)
+            {
+                return HeadStatus.Closed;
+            }
+
+            var result = await _input.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (_clientTimedOut)
+                {
+                    ClearClientDeadline();
+                    return started ? HeadStatus.TimedOut : HeadStatus.Closed;
+                }
+
+                continue;
+            }
+
+            if (!started)
+            {
+                if (buffer.IsEmpty)
+                {
+                    _input.AdvanceTo(buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        return HeadStatus.Closed;
+                    }
+
+                    continue;
+                }
+
+                started = true;
+                _request.Begin(ArrayPool<byte>.Shared.Rent(limits.MaxRequestHead + limits.MaxRequestTarget + 16));
+                SetClientDeadline(WaitKind.Head, limits.RequestHeadTimeout);
+            }
+
+            long left = budget - headBytes;
+            bool trimmed = buffer.Length > left;
+            var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
+            var handler = new RequestHeadHandler(_request);
+            bool done;
+            try
+            {
+                if (!requestLineDone)
+                {
+                    requestLineDone = Http1RequestParser.TryParseRequestLine(ref handler, ref reader);
+                }
+
+                done = requestLineDone && Http1RequestParser.TryParseHeaders(ref handler, ref reader);
+            }
+            catch (Http1ParseException)
+            {
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                ClearClientDeadline();
+                _runtime.Metrics.OnBadRequest();
+                return HeadStatus.Malformed;
+            }
+
+            headBytes += reader.Consumed;
+            if (done)
+            {
+                _input.AdvanceTo(reader.Position);
+                ClearClientDeadline();
+                return HeadStatus.Complete;
+            }
+
+            _input.AdvanceTo(reader.Position, buffer.End);
+            if (!requestLineDone && reader.Remaining > limits.MaxRequestTarget + 32)
+            {
+                // The request line alone is already past the target limit plus method and version.
+                ClearClientDeadline();
+                return HeadStatus.TargetTooLong;
+            }
+
+            if (trimmed)
+            {
+                ClearClientDeadline();
+                return requestLineDone ? HeadStatus.HeadTooLarge : HeadStatus.TargetTooLong;
+            }
+
+            if (result.IsCompleted)
+            {
+                // The client closed in the middle of a head: there is no one left to answer.
+                return HeadStatus.Closed;
+            }
+        }
+    }
+
+    /// <summary>Takes the client's X-Request-Id when it is sane, or makes one.</summary>
+    private void SetRequestId()
+    {
+        if (_request.RequestIdIndex >= 0)
+        {
+            var value = _request.HeaderValue(_request.RequestIdIndex);
+            if (value.Length is > 0 and <= 128 && !value.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E))
+            {
+                value.CopyTo(_requestId);
+                _requestIdLength = value.Length;
+                return;
+            }
+        }
+
+        _requestIdLength = Observability.RequestIds.Write(_requestId);
+    }
+
+    /// <summary>
+    /// Answers with a problem and closes: after a refused head the framing cannot be trusted, and a
+    /// body the client may still send would be read as the next request.
+    /// </summary>
+    private ValueTask<bool> RejectAsync(GatewayProblem problem) => AnswerProblemAsync(problem, keepAlive: false);
+
+    /// <summary>
+    /// Answers with a problem after a sound head. The connection stays open only when the request
+    /// had no body (nothing unread is left on it) and both sides want keep-alive.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool keepAlive)
+    {
+        if (_requestIdLength == 0)
+        {
+            // The head was refused before its id was read.
+            _requestIdLength = Observability.RequestIds.Write(_requestId);
+        }
+
+        ProblemResponse.Write(_output, problem, RequestId, close: !keepAlive);
+        _runtime.Metrics.OnResponse(ProblemResponse.StatusOf(problem));
+        await _output.FlushAsync().ConfigureAwait(false);
+        return keepAlive;
+    }
+
+    /// <summary>Can this request's connection stay open after a gateway-made answer?</summary>
+    private bool CanKeepAliveAfterProblem =>
+        !_request.HasBody && !_closeRequested && !_request.ConnectionClose
+        && (_request.Version == Http1Version.Http11 || _request.ConnectionKeepAlive);
+}

@@ -1,0 +1,179 @@
+using FastGate.Protocols.Http1;
+using FastGate.Protocols.Text;
+
+namespace FastGate.Gateway.Upstream;
+
+/// <summary>How the end of a response body is found (RFC 9112 section 6.3).</summary>
+internal enum ResponseFraming : byte
+{
+    NoBody,
+    ContentLength,
+    Chunked,
+    /// <summary>The body ends when the upstream closes the connection.</summary>
+    CloseDelimited,
+}
+
+/// <summary>
+/// An upstream's response head, copied into a pooled buffer. Parsed as strictly as a request: an
+/// answer that could be read two ways is a 502 and its connection is discarded.
+/// </summary>
+internal sealed class ResponseHead
+{
+    private byte[] _buffer = [];
+    private int _used;
+    private Server.HeaderEntry[] _headers = new Server.HeaderEntry[32];
+
+    public int HeaderCount { get; private set; }
+    public Http1Version Version { get; private set; }
+    public int StatusCode { get; private set; }
+    public bool IsMalformed { get; private set; }
+    public long ContentLength { get; private set; } = -1;
+    public bool IsChunked { get; private set; }
+    public bool HasTransferEncoding { get; private set; }
+    public bool ConnectionClose { get; private set; }
+    public bool ConnectionKeepAlive { get; private set; }
+    public bool ConnectionListsOtherNames { get; private set; }
+
+    private int _reasonStart, _reasonLength;
+
+    public ReadOnlySpan<byte> ReasonPhrase => _buffer.AsSpan(_reasonStart, _reasonLength);
+
+    public ref readonly Server.HeaderEntry Header(int index) => ref _headers[index];
+
+    public ReadOnlySpan<byte> HeaderName(int index) => _buffer.AsSpan(_headers[index].NameStart, _headers[index].NameLength);
+
+    public ReadOnlySpan<byte> HeaderValue(int index) => _buffer.AsSpan(_headers[index].ValueStart, _headers[index].ValueLength);
+
+    public void Begin(byte[] buffer)
+    {
+        _buffer = buffer;
+        Reset();
+    }
+
+    /// <summary>Forgets the previous head (an interim 1xx) and keeps the buffer.</summary>
+    public void Reset()
+    {
+        _used = 0;
+        HeaderCount = 0;
+        StatusCode = 0;
+        IsMalformed = false;
+        ContentLength = -1;
+        IsChunked = HasTransferEncoding = false;
+        ConnectionClose = ConnectionKeepAlive = ConnectionListsOtherNames = false;
+        _reasonLength = 0;
+    }
+
+    public byte[] End()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        return buffer;
+    }
+
+    public bool HasBuffer => _buffer.Length > 0;
+
+    private int Copy(ReadOnlySpan<byte> bytes)
+    {
+        int start = _used;
+        bytes.CopyTo(_buffer.AsSpan(start));
+        _used += bytes.Length;
+        return start;
+    }
+
+    public void SetStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reason)
+    {
+        Version = version;
+        StatusCode = statusCode;
+        _reasonStart = Copy(reason);
+        _reasonLength = reason.Length;
+    }
+
+    public void AddHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (HeaderCount == _headers.Length)
+        {
+            Array.Resize(ref _headers, _headers.Length * 2);
+        }
+
+        var kind = KnownHeaders.Classify(name);
+        ref var entry = ref _headers[HeaderCount++];
+        entry.NameStart = Copy(name);
+        entry.NameLength = name.Length;
+        entry.ValueStart = Copy(value);
+        entry.ValueLength = value.Length;
+        entry.Kind = kind;
+
+        switch (kind)
+        {
+            case KnownHeader.ContentLength:
+                if (!Ascii8.TryParseContentLength(value, out long length) || (ContentLength >= 0 && ContentLength != length))
+                {
+                    IsMalformed = true;
+                }
+
+                ContentLength = length;
+                break;
+            case KnownHeader.TransferEncoding:
+                HasTransferEncoding = true;
+                // RFC 9112 section 6.3 rule 4: with a final chunked the body is chunked; with any other
+                // final coding the body runs to the close. A second TE line makes the final coding
+                // ambiguous to us: refuse it.
+                if (IsChunked)
+                {
+                    IsMalformed = true;
+                }
+
+                IsChunked = Ascii8.TokenListEndsWith(value, "chunked"u8);
+                break;
+            case KnownHeader.Connection:
+                ConnectionClose |= Ascii8.TokenListContains(value, "close"u8);
+                ConnectionKeepAlive |= Ascii8.TokenListContains(value, "keep-alive"u8);
+                ConnectionListsOtherNames = true;
+                break;
+        }
+    }
+
+    /// <summary>The body framing for a request of the given kind (RFC 9112 section 6.3).</summary>
+    public ResponseFraming Framing(bool requestWasHead)
+    {
+        if (requestWasHead || StatusCode < 200 || StatusCode == 204 || StatusCode == 304)
+        {
+            return ResponseFraming.NoBody;
+        }
+
+        if (HasTransferEncoding)
+        {
+            return IsChunked ? ResponseFraming.Chunked : ResponseFraming.CloseDelimited;
+        }
+
+        return ContentLength >= 0 ? ResponseFraming.ContentLength : ResponseFraming.CloseDelimited;
+    }
+
+    /// <summary>May the upstream connection carry another request after this answer?</summary>
+    public bool AllowsReuse => !ConnectionClose && (Version == Http1Version.Http11 || ConnectionKeepAlive);
+
+    public bool IsListedInConnection(ReadOnlySpan<byte> name)
+    {
+        for (int i = 0; i < HeaderCount; i++)
+        {
+            if (_headers[i].Kind == KnownHeader.Connection && Ascii8.TokenListContains(HeaderValue(i), name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+internal struct ResponseHeadHandler : IHttp1ResponseHeadHandler
+{
+    public ResponseHead Head;
+
+    public ResponseHeadHandler(ResponseHead head) => Head = head;
+
+    public readonly void OnStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reasonPhrase) =>
+        Head.SetStatusLine(version, statusCode, reasonPhrase);
+
+    public readonly void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Head.AddHeader(name, value);
+}

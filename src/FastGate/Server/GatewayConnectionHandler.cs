@@ -1,0 +1,15 @@
+using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Server;
+using Microsoft.AspNetCore.Connections;
+
+namespace FastGate.Server;
+
+/// <summary>
+/// Kestrel hands every accepted connection of a gateway listener here; no ASP.NET middleware,
+/// routing or HttpContext is involved on the request path.
+/// </summary>
+internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : ConnectionHandler
+{
+    public override Task OnConnectedAsync(ConnectionContext connection) =>
+        new Http1Connection(runtime, connection).RunAsync();
+}

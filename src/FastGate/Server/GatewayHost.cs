@@ -1,0 +1,104 @@
+using FastGate.Admin;
+using FastGate.Gateway.Configuration;
+using FastGate.Gateway.Model;
+using FastGate.Gateway.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FastGate.Server;
+
+/// <summary>
+/// Hosts the gateway in Kestrel: one connection-handler listener per <c>[server] listen</c> address,
+/// and the admin API on its own listener. Used by the CLI, the demo and the functional tests.
+/// </summary>
+internal sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayHost(WebApplication app, GatewayRuntime runtime)
+    {
+        _app = app;
+        Runtime = runtime;
+    }
+
+    public GatewayRuntime Runtime { get; }
+
+    /// <summary>Addresses actually bound (port 0 in the model becomes the port the OS chose).</summary>
+    public IReadOnlyList<string> Addresses =>
+        _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+
+    public static GatewayHost Create(GatewayModel model, LogLevel logLevel = LogLevel.Warning)
+    {
+        var runtime = new GatewayRuntime(model);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Services.AddSingleton(runtime);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = model.Limits.ShutdownTimeout);
+        builder.WebHost.UseSockets(o =>
+        {
+            // The connection loop never blocks, so running its continuations on the socket's I/O
+            // thread saves a thread-pool hop per read (measured in perf-results/).
+            o.UnsafePreferInlineScheduling = true;
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var endpoint in model.Server.Listen)
+            {
+                kestrel.Listen(endpoint, listen => listen.UseConnectionHandler<GatewayConnectionHandler>());
+            }
+
+            if (model.Admin is { } admin)
+            {
+                kestrel.Listen(admin.Listen, listen => listen.Protocols = HttpProtocols.Http1);
+            }
+        });
+
+        var app = builder.Build();
+        if (model.Admin is not null)
+        {
+            AdminApi.Map(app, runtime);
+        }
+
+        app.Lifetime.ApplicationStopping.Register(runtime.BeginStopping);
+        return new GatewayHost(app, runtime);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    /// <summary>Runs until SIGTERM/SIGINT, then drains: stop accepting, finish requests, close idle connections.</summary>
+    public Task RunAsync() => _app.RunAsync();
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await Runtime.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Reloads the route file the model came from; a bad file keeps the last good model.</summary>
+    public static IReadOnlyList<ConfigError> Reload(GatewayRuntime runtime)
+    {
+        var path = runtime.Model.SourcePath;
+        if (path is null)
+        {
+            return [new ConfigError("(built-in)", 1, 1, "this configuration has no file to reload")];
+        }
+
+        var result = GatewayConfigLoader.LoadFile(path);
+        if (result.Model is { } model)
+        {
+            runtime.Apply(model);
+        }
+
+        return result.Errors;
+    }
+}
