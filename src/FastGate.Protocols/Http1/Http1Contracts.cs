@@ -13,22 +13,27 @@ internal enum Http1Version : byte
 /// Receives the parts of a request head. The parser is stateless and generic over a struct handler so
 /// every callback is a direct, inlinable call. Spans are only valid during the callback.
 /// </summary>
-internal interface IHttp1RequestHeadHandler
+internal interface IHttp1RequestHeadHandler : IHttp1FieldHandler
 {
     /// <param name="method">the method token, validated as a token (RFC 9110 section 9.1)</param>
     /// <param name="target">the request-target as sent (origin-, absolute-, authority- or asterisk-form)</param>
     void OnRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1Version version);
-
-    /// <param name="name">the field name, validated as a token</param>
-    /// <param name="value">the field value with leading and trailing OWS removed, validated (no CTLs but HTAB)</param>
-    void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value);
 }
 
 /// <summary>Receives the parts of a response head (an upstream's answer).</summary>
-internal interface IHttp1ResponseHeadHandler
+internal interface IHttp1ResponseHeadHandler : IHttp1FieldHandler
 {
     void OnStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reasonPhrase);
+}
 
+/// <summary>
+/// Receives field lines (RFC 9112 section 5). Both head handlers extend it so one field-line parser
+/// (<see cref="Http1FieldParser"/>) serves requests, responses and chunked trailers.
+/// </summary>
+internal interface IHttp1FieldHandler
+{
+    /// <param name="name">the field name, validated as a token</param>
+    /// <param name="value">the field value with leading and trailing OWS removed, validated (no CTLs but HTAB)</param>
     void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value);
 }
 
@@ -52,6 +57,8 @@ internal enum Http1ParseError : byte
     InvalidChunkData,
     ChunkLineTooLong,
     InvalidTrailer,
+    /// <summary>A start line or field line longer than <see cref="Http1FieldParser.MaxLineLength"/>.</summary>
+    LineTooLong,
 }
 
 /// <summary>A protocol violation by the peer; the connection that carried it is closed.</summary>

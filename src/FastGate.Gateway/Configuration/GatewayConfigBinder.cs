@@ -1,0 +1,294 @@
+namespace FastGate.Gateway.Configuration;
+
+/// <summary>Reads the TOML tree into <see cref="GatewayConfig"/>: shapes, types, durations, sizes, unknown keys.</summary>
+internal static class GatewayConfigBinder
+{
+    /// <summary>Route keys of later versions that choose what the route does instead of <c>upstream</c>.</summary>
+    private static readonly string[] s_unsupportedActions = ["aggregate", "batch", "grpc", "soap"];
+
+    /// <summary>Route keys of later versions that add a phase in front of the action.</summary>
+    private static readonly string[] s_unsupportedRouteKeys = ["auth", "require", "rate_limit", "ip_filter", "cache", "aggregate_timeout"];
+
+    /// <summary>Top-level tables of named items that later versions implement.</summary>
+    private static readonly string[] s_unsupportedNamedSections = ["auth", "rate_limits", "ip_filters"];
+
+    /// <summary>Top-level tables that later versions implement.</summary>
+    private static readonly string[] s_unsupportedSections = ["redis", "cache"];
+
+    public static GatewayConfig Bind(TomlTableNode root, string baseDirectory, ConfigErrorList errors)
+    {
+        var reader = new TableReader(root, "the route file", errors);
+        var server = reader.SubTable("server", out _) is { } serverTable ? BindServer(serverTable, errors) : null;
+        var admin = reader.SubTable("admin", out _) is { } adminTable ? BindAdmin(adminTable, errors) : null;
+        var limits = reader.SubTable("limits", out _) is { } limitsTable ? BindLimits(limitsTable, errors) : null;
+        var upstreams = reader.SubTable("upstreams", out _) is { } upstreamsTable ? BindUpstreams(upstreamsTable, errors) : [];
+        var routes = reader.Entry("routes") is { } routesEntry ? BindRoutes(reader, routesEntry) : [];
+
+        foreach (var section in s_unsupportedNamedSections)
+        {
+            if (reader.Entry(section) is { } entry)
+            {
+                ReportUnsupportedNamedSection(section, entry, errors);
+            }
+        }
+        foreach (var section in s_unsupportedSections)
+        {
+            reader.Unsupported(section, _ => $"[{section}] is not supported yet");
+        }
+        reader.ReportUnknownKeys();
+
+        return new GatewayConfig
+        {
+            FileName = errors.File,
+            BaseDirectory = baseDirectory,
+            Server = server,
+            Admin = admin,
+            Limits = limits,
+            Upstreams = upstreams,
+            Routes = routes,
+        };
+    }
+
+    /// <summary>One error per <c>[section.NAME]</c>, so each of them is pointed at.</summary>
+    private static void ReportUnsupportedNamedSection(string section, TomlEntry entry, ConfigErrorList errors)
+    {
+        if (entry.Value is TomlTableNode { Entries.Count: > 0 } table)
+        {
+            foreach (var item in table.Entries)
+            {
+                errors.Add(item.KeyPosition, $"[{section}.{item.Key}] is not supported yet");
+            }
+        }
+        else
+        {
+            errors.Add(entry.KeyPosition, $"[{section}] is not supported yet");
+        }
+    }
+
+    private static ServerConfig BindServer(TomlTableNode table, ConfigErrorList errors)
+    {
+        var reader = new TableReader(table, "[server]", errors);
+        var config = new ServerConfig
+        {
+            Position = table.Position,
+            Listen = reader.StringArray("listen"),
+            TrustedProxies = reader.StringArray("trusted_proxies"),
+        };
+        reader.Unsupported("tls", _ => "[[server.tls]] is not supported yet");
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static AdminConfig BindAdmin(TomlTableNode table, ConfigErrorList errors)
+    {
+        var reader = new TableReader(table, "[admin]", errors);
+        var config = new AdminConfig
+        {
+            Position = table.Position,
+            Listen = reader.String("listen"),
+            TokenEnv = reader.String("token_env"),
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static LimitsConfig BindLimits(TomlTableNode table, ConfigErrorList errors)
+    {
+        var reader = new TableReader(table, "[limits]", errors);
+        var config = new LimitsConfig
+        {
+            MaxRequestHead = reader.Size("max_request_head"),
+            MaxRequestBody = reader.Size("max_request_body"),
+            MaxRequestTarget = reader.Size("max_request_target"),
+            RequestHeadTimeout = reader.Duration("request_head_timeout"),
+            IdleTimeout = reader.Duration("idle_timeout"),
+            H2MaxConcurrentStreams = reader.Integer("h2_max_concurrent_streams"),
+            ShutdownTimeout = reader.Duration("shutdown_timeout"),
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static List<UpstreamConfig> BindUpstreams(TomlTableNode table, ConfigErrorList errors)
+    {
+        var upstreams = new List<UpstreamConfig>(table.Entries.Count);
+        foreach (var entry in table.Entries)
+        {
+            if (entry.Value is TomlTableNode upstream)
+            {
+                upstreams.Add(BindUpstream(entry, upstream, errors));
+            }
+            else
+            {
+                errors.Add(entry.Value.Position, $"upstream '{entry.Key}' must be a table, not {entry.Value.TypeName}");
+            }
+        }
+        return upstreams;
+    }
+
+    private static UpstreamConfig BindUpstream(TomlEntry entry, TomlTableNode table, ConfigErrorList errors)
+    {
+        var context = $"[upstreams.{entry.Key}]";
+        var reader = new TableReader(table, context, errors);
+        var pool = reader.SubTable("pool", out _) is { } poolTable ? BindPool(poolTable, context, errors) : null;
+        var health = reader.SubTable("health", out _) is { } healthTable ? BindHealth(healthTable, context, errors) : null;
+        var config = new UpstreamConfig
+        {
+            Name = entry.Key,
+            NamePosition = entry.KeyPosition,
+            Position = table.Position,
+            Endpoints = reader.Entry("endpoints") is { } endpoints ? BindEndpoints(reader, endpoints) : null,
+            Balance = reader.String("balance"),
+            HashKey = reader.String("hash_key"),
+            Protocol = reader.String("protocol"),
+            ConnectTimeout = reader.Duration("connect_timeout"),
+            MarkDownFor = reader.Duration("mark_down_for"),
+            Pool = pool,
+            Health = health,
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static ConfigValue<IReadOnlyList<EndpointConfig>>? BindEndpoints(TableReader upstream, TomlEntry entry)
+    {
+        if (entry.Value is not TomlArrayNode { IsTableArray: false } array)
+        {
+            upstream.WrongType(entry, "an array of \"host:port\" strings or { address = \"host:port\", weight = N } tables");
+            return null;
+        }
+        var endpoints = new List<EndpointConfig>(array.Items.Count);
+        foreach (var item in array.Items)
+        {
+            switch (item)
+            {
+                case TomlStringNode text:
+                    endpoints.Add(new EndpointConfig { Address = new ConfigValue<string>(text.Value, entry.KeyPosition, text.Position) });
+                    break;
+                case TomlTableNode table:
+                    var reader = new TableReader(table, $"an endpoint of {upstream.Context}", upstream.Errors);
+                    var address = reader.String("address");
+                    var weight = reader.Integer("weight");
+                    reader.ReportUnknownKeys();
+                    if (address is null)
+                    {
+                        if (reader.Table.Find("address") is null)
+                        {
+                            upstream.Errors.Add(table.Position, $"missing 'address' in an endpoint of {upstream.Context}");
+                        }
+                        break;
+                    }
+                    endpoints.Add(new EndpointConfig { Address = address, Weight = weight });
+                    break;
+                default:
+                    upstream.Errors.Add(item.Position, $"each item of 'endpoints' must be a \"host:port\" string or an inline table, not {item.TypeName}");
+                    break;
+            }
+        }
+        return new ConfigValue<IReadOnlyList<EndpointConfig>>(endpoints, entry.KeyPosition, array.Position);
+    }
+
+    private static PoolConfig BindPool(TomlTableNode table, string upstream, ConfigErrorList errors)
+    {
+        var reader = new TableReader(table, $"{upstream[..^1]}.pool]", errors);
+        var config = new PoolConfig
+        {
+            MaxConnections = reader.Integer("max_connections"),
+            IdleTimeout = reader.Duration("idle_timeout"),
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static HealthConfig BindHealth(TomlTableNode table, string upstream, ConfigErrorList errors)
+    {
+        var reader = new TableReader(table, $"{upstream[..^1]}.health]", errors);
+        var config = new HealthConfig
+        {
+            Position = table.Position,
+            Path = reader.String("path"),
+            Interval = reader.Duration("interval"),
+            Timeout = reader.Duration("timeout"),
+            UnhealthyThreshold = reader.Integer("unhealthy_threshold"),
+            HealthyThreshold = reader.Integer("healthy_threshold"),
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static List<RouteConfig> BindRoutes(TableReader root, TomlEntry entry)
+    {
+        if (entry.Value is not TomlArrayNode array)
+        {
+            root.WrongType(entry, "an array of tables ([[routes]] sections)");
+            return [];
+        }
+        var routes = new List<RouteConfig>(array.Items.Count);
+        foreach (var item in array.Items)
+        {
+            if (item is TomlTableNode table)
+            {
+                routes.Add(BindRoute(table, routes.Count + 1, root.Errors));
+            }
+            else
+            {
+                root.Errors.Add(item.Position, $"each item of 'routes' must be a table, not {item.TypeName}");
+            }
+        }
+        return routes;
+    }
+
+    private static RouteConfig BindRoute(TomlTableNode table, int index, ConfigErrorList errors)
+    {
+        // The name comes first: every other message about this route names it.
+        var nameEntry = table.Find("name");
+        var display = nameEntry?.Value is TomlStringNode { Value: var written } && RouteNames.IsValid(written)
+            ? $"route '{written}'"
+            : $"route #{index}";
+        var reader = new TableReader(table, display, errors);
+        var name = reader.String("name");
+        var match = reader.SubTable("match", out var matchEntry) is { } matchTable ? BindMatch(matchTable, matchEntry, display, errors) : null;
+
+        var hasUnsupportedAction = false;
+        foreach (var key in s_unsupportedActions)
+        {
+            hasUnsupportedAction |= table.Find(key) is not null;
+            reader.Unsupported(key, _ => $"'{key}' is not supported yet ({display})");
+        }
+        foreach (var key in s_unsupportedRouteKeys)
+        {
+            reader.Unsupported(key, _ => $"'{key}' is not supported yet ({display})");
+        }
+
+        var config = new RouteConfig
+        {
+            Index = index,
+            Position = table.Position,
+            Display = display,
+            Name = name,
+            Match = match,
+            Upstream = reader.String("upstream"),
+            Rewrite = reader.String("rewrite"),
+            Timeout = reader.Duration("timeout"),
+            Retries = reader.Integer("retries"),
+            PreserveHost = reader.Boolean("preserve_host"),
+            HasUnsupportedAction = hasUnsupportedAction,
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+
+    private static MatchConfig BindMatch(TomlTableNode table, TomlEntry entry, string route, ConfigErrorList errors)
+    {
+        var reader = new TableReader(table, $"the match of {route}", errors);
+        var config = new MatchConfig
+        {
+            Position = entry.KeyPosition,
+            Path = reader.String("path"),
+            Methods = reader.StringArray("methods"),
+            Host = reader.String("host"),
+        };
+        reader.ReportUnknownKeys();
+        return config;
+    }
+}
