@@ -52,6 +52,8 @@ internal sealed class RewriteTemplate
 {
     public string Text { get; } = "";
 
+    public bool HasQuery { get; }
+
     public static bool TryCreate(string template, PathTemplate matched, [NotNullWhen(true)] out RewriteTemplate? result, [NotNullWhen(false)] out string? error, out int errorOffset)
     {
         result = new RewriteTemplate();

@@ -6,6 +6,7 @@ using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Routing;
 using FastGate.Protocols.Http1;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace FastGate.Gateway.Server;
 
@@ -27,7 +28,7 @@ internal enum WaitKind : byte
 /// are answered in order. Allocated once per connection; nothing is allocated per request in the
 /// steady state.
 /// </summary>
-internal sealed partial class Http1Connection : IHeartbeatClient
+internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
 {
     // Bound of an upstream's response head. Upstreams are trusted more than clients but not blindly.
     private const int MaxResponseHead = 64 * 1024;
@@ -52,7 +53,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient
 
     // Deadlines, in Environment.TickCount64 milliseconds; written by the connection, read by the heartbeat.
     private long _clientDeadline = long.MaxValue;
-    private WaitKind _waitKind;
+    private volatile WaitKind _waitKind;
     private long _upstreamDeadline = long.MaxValue;
     private bool _clientTimedOut;
     private Upstream.UpstreamConnection? _activeUpstream;
@@ -97,7 +98,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient
     {
         _runtime.Metrics.OnConnectionOpened();
         _runtime.Heartbeat.Add(this);
-        using var closeRegistration = _context.ConnectionClosedRequested.UnsafeRegister(
+        var lifetime = _context.Features.Get<IConnectionLifetimeNotificationFeature>();
+        using var closeRegistration = lifetime is null ? default : lifetime.ConnectionClosedRequested.UnsafeRegister(
             static state => ((Http1Connection)state!).OnCloseRequested(), this);
         try
         {
@@ -113,18 +115,20 @@ internal sealed partial class Http1Connection : IHeartbeatClient
         {
             _runtime.Heartbeat.Remove(this);
             ReleaseBuffers();
-            _exchangeCancellation.Dispose();
+            Dispose();
             _runtime.Metrics.OnConnectionClosed();
             await _output.CompleteAsync().ConfigureAwait(false);
             await _input.CompleteAsync().ConfigureAwait(false);
         }
     }
 
+    public void Dispose() => _exchangeCancellation.Dispose();
+
     // Graceful shutdown (SIGTERM): an idle connection closes now; a busy one after its response.
     private void OnCloseRequested()
     {
         _closeRequested = true;
-        if (Volatile.Read(ref _waitKind) == WaitKind.Idle)
+        if (_waitKind == WaitKind.Idle)
         {
             _input.CancelPendingRead();
         }
@@ -165,14 +169,14 @@ internal sealed partial class Http1Connection : IHeartbeatClient
     private void SetClientDeadline(WaitKind kind, TimeSpan timeout)
     {
         _clientTimedOut = false;
-        Volatile.Write(ref _waitKind, kind);
+        _waitKind = kind;
         Volatile.Write(ref _clientDeadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
     }
 
     private void ClearClientDeadline()
     {
         Volatile.Write(ref _clientDeadline, long.MaxValue);
-        Volatile.Write(ref _waitKind, WaitKind.None);
+        _waitKind = WaitKind.None;
     }
 
     private void ReleaseBuffers()

@@ -60,4 +60,17 @@ internal static class Ascii8
             list = list[(comma + 1)..];
         }
     }
+
+    /// <summary>Removes optional whitespace (SP and HTAB, RFC 9110 section 5.6.3) from both ends.</summary>
+    public static ReadOnlySpan<byte> TrimOws(ReadOnlySpan<byte> value) => value.Trim(" \t"u8);
+
+    public static bool StartsWithIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> prefix)
+        => value.Length >= prefix.Length && Ascii.EqualsIgnoreCase(value[..prefix.Length], prefix);
+
+    /// <summary>Whether the last element of a comma-separated list is <paramref name="token"/> (Transfer-Encoding).</summary>
+    public static bool TokenListEndsWith(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    {
+        int comma = list.LastIndexOf((byte)',');
+        return Ascii.EqualsIgnoreCase(TrimOws(comma < 0 ? list : list[(comma + 1)..]), token);
+    }
 }

@@ -3,6 +3,7 @@ using FastGate.Gateway.Configuration;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Pipeline;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
