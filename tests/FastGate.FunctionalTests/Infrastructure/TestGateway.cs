@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using FastGate.Gateway.Configuration;
+using FastGate.Server;
+
+namespace FastGate.FunctionalTests.Infrastructure;
+
+/// <summary>The real gateway, in this process, on a loopback port, driven by a route file text.</summary>
+internal sealed class TestGateway : IAsyncDisposable
+{
+    private readonly GatewayHost _host;
+
+    private TestGateway(GatewayHost host, int port, int adminPort)
+    {
+        _host = host;
+        Port = port;
+        AdminPort = adminPort;
+    }
+
+    public int Port { get; }
+
+    public int AdminPort { get; }
+
+    public GatewayHost Host => _host;
+
+    public Uri BaseUri => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>
+    /// Starts the gateway on <paramref name="routes"/>: the TOML after the [server] section, where
+    /// "{name}" placeholders are replaced from <paramref name="ports"/>.
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(string routes, IReadOnlyDictionary<string, string>? ports = null, string? limits = null)
+    {
+        int port = FreePort();
+        int adminPort = FreePort();
+        var text = $"""
+            [server]
+            listen = ["127.0.0.1:{port}"]
+
+            [admin]
+            listen = "127.0.0.1:{adminPort}"
+            token_env = "FASTGATE_TEST_ADMIN_TOKEN"
+
+            {limits ?? ""}
+
+            {routes}
+            """;
+        foreach (var (name, value) in ports ?? new Dictionary<string, string>())
+        {
+            text = text.Replace("{" + name + "}", value, StringComparison.Ordinal);
+        }
+
+        var result = GatewayConfigLoader.LoadText(text, "test.toml");
+        if (result.Model is null)
+        {
+            throw new InvalidOperationException("route file refused:\n" + string.Join('\n', result.Errors) + "\n" + text);
+        }
+
+        var host = GatewayHost.Create(result.Model);
+        await host.StartAsync().ConfigureAwait(false);
+        return new TestGateway(host, port, adminPort);
+    }
+
+    /// <summary>A route file with one upstream and one catch-all route to it.</summary>
+    public static Task<TestGateway> StartProxyAsync(params TestBackend[] backends) =>
+        StartAsync(ProxyRoutes(backends));
+
+    public static string ProxyRoutes(TestBackend[] backends, string extraUpstream = "", string extraRoute = "") => $"""
+        [upstreams.backend]
+        endpoints = [{string.Join(", ", backends.Select(b => $"\"{b.Address}\""))}]
+        {extraUpstream}
+
+        [[routes]]
+        name = "all"
+        match = {"{"} path = "/{"{"}*rest{"}"}" {"}"}
+        upstream = "backend"
+        {extraRoute}
+        """;
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+
+    public RawConnection Connect() => RawConnection.Open(Port);
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _host.StopAsync(stop.Token).ConfigureAwait(false);
+        await _host.DisposeAsync().ConfigureAwait(false);
+    }
+}
