@@ -1,0 +1,264 @@
+using FastGate.Gateway.Model;
+
+namespace FastGate.Gateway.Routing;
+
+/// <summary>The compiled trie over a configuration's routes.</summary>
+/// <remarks>
+/// Matching walks the trie segment by segment, trying at each node the literal child, then the <c>{param}</c>
+/// child, then the <c>{*catchall}</c> routes: the first route found is the most specific by path (templates
+/// compared segment by segment, literal &gt; parameter &gt; catch-all). Routes ending at one node are kept in
+/// host-then-file order. The walk backtracks only when a branch holds no route for this host and method, so
+/// a method filtered out by a more specific route falls through to a less specific one that allows it, and
+/// 405 is answered only when some route matched the host and path but none the method.
+/// Immutable after <see cref="Build"/>; safe to share across threads.
+/// </remarks>
+internal sealed class RouteTable
+{
+    private readonly RouteNode _root;
+
+    private RouteTable(RouteNode root) => _root = root;
+
+    public static RouteTable Build(IReadOnlyList<RouteModel> routes, out IReadOnlyList<RouteConflict> conflicts)
+    {
+        var root = new RouteNode();
+        var fileIndex = new Dictionary<RouteModel, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < routes.Count; i++)
+        {
+            RouteModel route = routes[i];
+            fileIndex[route] = i;
+            var entry = new RouteEntry(route, i);
+            RouteNode node = root;
+            foreach (TemplateSegment segment in route.Path.Segments)
+            {
+                switch (segment.Kind)
+                {
+                    case TemplateSegmentKind.Literal:
+                        node = node.GetOrAddLiteral(segment.Literal);
+                        break;
+                    case TemplateSegmentKind.Parameter:
+                        node = node.GetOrAddParameter();
+                        break;
+                    default:
+                        node.AddCatchAll(entry);
+                        break;
+                }
+            }
+
+            if (route.Path.Segments[^1].Kind != TemplateSegmentKind.CatchAll)
+            {
+                node.AddTerminal(entry);
+            }
+        }
+
+        var found = new List<RouteConflict>();
+        root.Freeze(found);
+        found.Sort((a, b) =>
+        {
+            int c = fileIndex[a.First].CompareTo(fileIndex[b.First]);
+            return c != 0 ? c : fileIndex[a.Second].CompareTo(fileIndex[b.Second]);
+        });
+        conflicts = found.AsReadOnly();
+        return new RouteTable(root);
+    }
+
+    /// <param name="host">the Host header (or authority) as received, possibly with a port</param>
+    /// <param name="path">the normalized path (no query), see <see cref="PathNormalizer"/></param>
+    public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
+    {
+        var visitor = new MatchVisitor(RouteEntry.HostWithoutPort(host), method);
+        if (path.Length > 0 && path[0] == (byte)'/' && Search(_root, path, 0, 0, ref values, ref visitor))
+        {
+            RouteEntry found = visitor.Found!;
+            values.SetCount(found.ParameterCount);
+            route = found.Route;
+            return RouteMatchStatus.Matched;
+        }
+
+        values.SetCount(0);
+        route = null;
+        return visitor.HostMatched ? RouteMatchStatus.MethodNotAllowed : RouteMatchStatus.NotFound;
+    }
+
+    /// <summary>
+    /// Writes the value of an <c>Allow</c> header (RFC 9110 section 10.2.1) for a request that got
+    /// <see cref="RouteMatchStatus.MethodNotAllowed"/>: the distinct methods of the routes matching its host and
+    /// path, in priority order, separated by ", ". Returns the bytes written, or -1 when the destination is too small.
+    /// </summary>
+    public int WriteAllowedMethods(ReadOnlySpan<byte> host, ReadOnlySpan<byte> path, Span<byte> destination)
+    {
+        var visitor = new AllowVisitor(RouteEntry.HostWithoutPort(host), destination);
+        RouteValues scratch = default;
+        if (path.Length > 0 && path[0] == (byte)'/')
+        {
+            Search(_root, path, 0, 0, ref scratch, ref visitor);
+        }
+
+        return visitor.Overflow ? -1 : visitor.Written;
+    }
+
+    /// <param name="position">the index of the '/' before the next segment, or path.Length when none is left</param>
+    /// <param name="parameterIndex">how many parameters were captured on the way to <paramref name="node"/></param>
+    /// <returns>true when the visitor stopped the walk</returns>
+    private static bool Search<TVisitor>(RouteNode node, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
+        where TVisitor : IRouteVisitor, allows ref struct
+    {
+        if (position == path.Length)
+        {
+            if (Visit(node.Terminal, ref visitor))
+            {
+                return true;
+            }
+
+            if (node.CatchAll.Length > 0)
+            {
+                // A catch-all also matches zero segments: "/files/{*rest}" matches "/files" with rest "".
+                values.Set(parameterIndex, position, 0);
+                return Visit(node.CatchAll, ref visitor);
+            }
+
+            return false;
+        }
+
+        int start = position + 1;
+        int length = path[start..].IndexOf((byte)'/');
+        if (length < 0)
+        {
+            length = path.Length - start;
+        }
+
+        RouteNode? literal = node.FindLiteral(path.Slice(start, length));
+        if (literal is not null && Search(literal, path, start + length, parameterIndex, ref values, ref visitor))
+        {
+            return true;
+        }
+
+        // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
+        if (node.Parameter is { } parameter && length > 0)
+        {
+            values.Set(parameterIndex, start, length);
+            if (Search(parameter, path, start + length, parameterIndex + 1, ref values, ref visitor))
+            {
+                return true;
+            }
+        }
+
+        if (node.CatchAll.Length > 0)
+        {
+            values.Set(parameterIndex, start, path.Length - start);
+            return Visit(node.CatchAll, ref visitor);
+        }
+
+        return false;
+    }
+
+    private static bool Visit<TVisitor>(RouteEntry[] entries, ref TVisitor visitor)
+        where TVisitor : IRouteVisitor, allows ref struct
+    {
+        foreach (RouteEntry entry in entries)
+        {
+            if (visitor.Visit(entry))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private interface IRouteVisitor
+    {
+        /// <returns>true to stop the walk</returns>
+        bool Visit(RouteEntry entry);
+    }
+
+    private ref struct MatchVisitor(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method) : IRouteVisitor
+    {
+        private readonly ReadOnlySpan<byte> _host = host;
+        private readonly ReadOnlySpan<byte> _method = method;
+
+        public RouteEntry? Found { get; private set; }
+
+        public bool HostMatched { get; private set; }
+
+        public bool Visit(RouteEntry entry)
+        {
+            if (!entry.MatchesHost(_host))
+            {
+                return false;
+            }
+
+            HostMatched = true;
+            if (!entry.AllowsMethod(_method))
+            {
+                return false;
+            }
+
+            Found = entry;
+            return true;
+        }
+    }
+
+    private ref struct AllowVisitor(ReadOnlySpan<byte> host, Span<byte> destination) : IRouteVisitor
+    {
+        private readonly ReadOnlySpan<byte> _host = host;
+        private readonly Span<byte> _destination = destination;
+
+        public int Written { get; private set; }
+
+        public bool Overflow { get; private set; }
+
+        public bool Visit(RouteEntry entry)
+        {
+            if (!entry.MatchesHost(_host))
+            {
+                return false;
+            }
+
+            foreach (byte[] method in entry.Methods)
+            {
+                if (!Contains(method))
+                {
+                    Append(method);
+                }
+            }
+
+            return Overflow;
+        }
+
+        private readonly bool Contains(ReadOnlySpan<byte> method)
+        {
+            ReadOnlySpan<byte> written = _destination[..Written];
+            while (!written.IsEmpty)
+            {
+                int comma = written.IndexOf(", "u8);
+                ReadOnlySpan<byte> token = comma < 0 ? written : written[..comma];
+                if (token.SequenceEqual(method))
+                {
+                    return true;
+                }
+
+                written = comma < 0 ? [] : written[(comma + 2)..];
+            }
+
+            return false;
+        }
+
+        private void Append(ReadOnlySpan<byte> method)
+        {
+            int separator = Written == 0 ? 0 : 2;
+            if (Overflow || Written + separator + method.Length > _destination.Length)
+            {
+                Overflow = true;
+                return;
+            }
+
+            if (separator > 0)
+            {
+                ", "u8.CopyTo(_destination[Written..]);
+            }
+
+            method.CopyTo(_destination[(Written + separator)..]);
+            Written += separator + method.Length;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Runtime.CompilerServices;
+
+namespace FastGate.Gateway.Routing;
+
+/// <summary>Captured parameters: ranges into the normalized path that was matched.</summary>
+/// <remarks>
+/// Index i is the template's i-th parameter (<see cref="PathTemplate.ParameterNames"/>). Storage is inline
+/// (no heap): the struct lives in the request context and is filled by <see cref="RouteTable.Match"/>.
+/// </remarks>
+internal struct RouteValues
+{
+    public const int MaxCount = 16;
+
+    private RangeBuffer _ranges;
+
+    public int Count { get; private set; }
+
+    /// <returns>the start offset and length in the matched path of parameter <paramref name="index"/></returns>
+    public readonly (int Start, int Length) GetRange(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+        return _ranges[index];
+    }
+
+    /// <param name="path">the path given to <see cref="RouteTable.Match"/></param>
+    public readonly ReadOnlySpan<byte> GetValue(ReadOnlySpan<byte> path, int index)
+    {
+        (int start, int length) = GetRange(index);
+        return path.Slice(start, length);
+    }
+
+    /// <summary>Looks a value up by name (for tests and diagnostics; the hot path uses indexes).</summary>
+    public readonly bool TryGetValue(PathTemplate template, string name, ReadOnlySpan<byte> path, out ReadOnlySpan<byte> value)
+    {
+        int index = template.IndexOfParameter(name);
+        if ((uint)index >= (uint)Count)
+        {
+            value = default;
+            return false;
+        }
+
+        value = GetValue(path, index);
+        return true;
+    }
+
+    internal void Set(int index, int start, int length) => _ranges[index] = (start, length);
+
+    internal void SetCount(int count) => Count = count;
+
+    [InlineArray(MaxCount)]
+    private struct RangeBuffer
+    {
+        private (int Start, int Length) _element;
+    }
+}
