@@ -83,7 +83,7 @@ internal static class CommandLine
                 await using var host = GatewayHost.Create(result.Model);
                 await host.StartAsync().ConfigureAwait(false);
                 await stdout.WriteLineAsync($"fastgate: listening on {string.Join(", ", result.Model.Server.Listen)}").ConfigureAwait(false);
-                await host.RunAsync().ConfigureAwait(false);
+                await host.WaitForShutdownAsync().ConfigureAwait(false);
                 return Ok;
             }
 

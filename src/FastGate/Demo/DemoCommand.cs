@@ -69,7 +69,7 @@ internal static class DemoCommand
 
             Ctrl-C stops the demo.
             """).ConfigureAwait(false);
-        await gateway.RunAsync().ConfigureAwait(false);
+        await gateway.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
     }
 

@@ -74,8 +74,11 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
 
-    /// <summary>Runs until SIGTERM/SIGINT, then drains: stop accepting, finish requests, close idle connections.</summary>
-    public Task RunAsync() => _app.RunAsync();
+    /// <summary>
+    /// After <see cref="StartAsync"/>: waits for SIGTERM/SIGINT, then drains: stop accepting, let
+    /// requests in flight finish (bounded by shutdown_timeout), close idle keep-alive connections.
+    /// </summary>
+    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 
