@@ -30,33 +30,17 @@ internal sealed partial class Http1Connection
 
     private GatewayProblem _exchangeProblem;
 
-    // Fields that never cross to the upstream as they were received (RFC 9110 section 7.6.1 for the
-    // hop-by-hop ones); the gateway writes its own Host, framing, X-Forwarded-* and X-Request-Id.
-    private static readonly bool[] SkipOnRequest = BuildSkip(
-        KnownHeader.Host, KnownHeader.Connection, KnownHeader.KeepAlive, KnownHeader.ProxyConnection, KnownHeader.TE,
-        KnownHeader.Trailer, KnownHeader.TransferEncoding, KnownHeader.Upgrade, KnownHeader.ContentLength,
-        KnownHeader.Expect, KnownHeader.XForwardedFor, KnownHeader.XForwardedProto, KnownHeader.XForwardedHost,
-        KnownHeader.XRequestId);
-
-    private static readonly bool[] SkipOnResponse = BuildSkip(
+    // Fields that never cross to the client as they were received (RFC 9110 section 7.6.1): the
+    // gateway writes its own framing and connection handling.
+    private static readonly bool[] SkipOnResponse = UpstreamRequestWriter.BuildSkip(
         KnownHeader.Connection, KnownHeader.KeepAlive, KnownHeader.ProxyConnection, KnownHeader.TE, KnownHeader.Trailer,
         KnownHeader.TransferEncoding, KnownHeader.Upgrade, KnownHeader.ContentLength);
 
-    private static bool[] BuildSkip(params KnownHeader[] kinds)
-    {
-        var skip = new bool[Enum.GetValues<KnownHeader>().Length];
-        foreach (var kind in kinds)
-        {
-            skip[(int)kind] = true;
-        }
-
-        return skip;
-    }
 
     private bool ClientWantsKeepAlive =>
         !_request.ConnectionClose && (_request.Version == Http1Version.Http11 || _request.ConnectionKeepAlive);
 
-    private bool IsUpgradeRequest => _request.UpgradeIndex >= 0 && _request.ConnectionUpgrade;
+    private bool IsUpgradeRequest => _request.IsUpgrade;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(GatewayModel model, RouteModel route, RouteValues values)
@@ -244,7 +228,7 @@ internal sealed partial class Http1Connection
     private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
     {
         var pool = connection.Endpoint.Pool;
-        WriteUpstreamRequestHead(connection.Output, route, values, connection.Endpoint.Model);
+        UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, PeerText, _peerIsTrustedProxy, RequestId);
 
         if (!_request.HasBody)
         {
@@ -384,119 +368,6 @@ internal sealed partial class Http1Connection
         bool stray = !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
         connection.Input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
         return stray;
-    }
-
-    private void WriteUpstreamRequestHead(PipeWriter output, RouteModel route, in RouteValues values, EndpointModel endpoint)
-    {
-        var cursor = new BufferCursor(output, 1024);
-        cursor.Write(_request.Method);
-        cursor.Write((byte)' ');
-        if (route.Rewrite is { } rewrite)
-        {
-            WriteRewrittenTarget(ref cursor, rewrite, values);
-        }
-        else
-        {
-            cursor.Write(_request.Path);
-            cursor.Write(_request.Query);
-        }
-
-        cursor.Write(" HTTP/1.1\r\nHost: "u8);
-        var authority = _request.Authority;
-        if (route.PreserveHost && !authority.IsEmpty)
-        {
-            cursor.Write(authority);
-        }
-        else
-        {
-            cursor.Write(endpoint.AuthorityBytes);
-        }
-
-        cursor.Write("\r\n"u8);
-
-        var skip = SkipOnRequest;
-        bool checkConnectionList = _request.ConnectionListsOtherNames;
-        for (int i = 0; i < _request.HeaderCount; i++)
-        {
-            var kind = _request.Header(i).Kind;
-            if (skip[(int)kind])
-            {
-                continue;
-            }
-
-            var name = _request.HeaderName(i);
-            if (checkConnectionList && _request.IsListedInConnection(name))
-            {
-                continue;
-            }
-
-            cursor.WriteField(name, _request.HeaderValue(i));
-        }
-
-        // X-Forwarded-For: a trusted proxy's list is extended, anyone else's is replaced.
-        cursor.Write("X-Forwarded-For: "u8);
-        if (_peerIsTrustedProxy && _request.ForwardedForIndex >= 0)
-        {
-            for (int i = _request.ForwardedForIndex; i < _request.HeaderCount; i++)
-            {
-                if (_request.Header(i).Kind == KnownHeader.XForwardedFor)
-                {
-                    cursor.Write(_request.HeaderValue(i));
-                    cursor.Write(", "u8);
-                }
-            }
-        }
-
-        cursor.Write(PeerText);
-        cursor.Write("\r\nX-Forwarded-Proto: http\r\n"u8);
-        if (!authority.IsEmpty)
-        {
-            cursor.WriteField("X-Forwarded-Host"u8, authority);
-        }
-
-        cursor.WriteField("X-Request-Id"u8, RequestId);
-        if (IsUpgradeRequest)
-        {
-            cursor.Write("Connection: Upgrade\r\n"u8);
-            cursor.WriteField("Upgrade"u8, _request.HeaderValue(_request.UpgradeIndex));
-        }
-
-        if (_request.IsChunked)
-        {
-            cursor.Write("Transfer-Encoding: chunked\r\n"u8);
-        }
-        else if (_request.ContentLength >= 0)
-        {
-            cursor.Write("Content-Length: "u8);
-            cursor.WriteDecimal(_request.ContentLength);
-            cursor.Write("\r\n"u8);
-        }
-
-        cursor.Write("\r\n"u8);
-        cursor.Commit();
-    }
-
-    private void WriteRewrittenTarget(ref BufferCursor cursor, RewriteTemplate rewrite, in RouteValues values)
-    {
-        // The rewritten path is never longer than the template plus the captured bytes, which are
-        // part of the path.
-        int size = rewrite.Text.Length + _request.Path.Length + 16;
-        var span = cursor.Reserve(size);
-        int written = rewrite.Write(span, _request.Path, values);
-        cursor.Advance(written < 0 ? 0 : written);
-        var query = _request.Query;
-        if (!query.IsEmpty)
-        {
-            if (rewrite.HasQuery)
-            {
-                cursor.Write((byte)'&');
-                cursor.Write(query[1..]);
-            }
-            else
-            {
-                cursor.Write(query);
-            }
-        }
     }
 
     private void WriteResponseHead(ResponseFraming framing, bool chunkToClient, bool keepAlive)

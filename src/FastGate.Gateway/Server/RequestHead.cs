@@ -101,6 +101,9 @@ internal sealed class RequestHead
 
     public bool HasBody => IsChunked || ContentLength > 0;
 
+    /// <summary>An Upgrade field that Connection names (RFC 9110 section 7.8).</summary>
+    public bool IsUpgrade => UpgradeIndex >= 0 && ConnectionUpgrade;
+
     public ref readonly HeaderEntry Header(int index) => ref _headers[index];
 
     public ReadOnlySpan<byte> HeaderName(int index) => _buffer.AsSpan(_headers[index].NameStart, _headers[index].NameLength);
