@@ -75,10 +75,6 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         var listen = new List<IPEndPoint>();
         if (server?.Listen is { } addresses)
         {
-            if (addresses.Value.Count == 0)
-            {
-                errors.Add(addresses.Position, "'listen' needs at least one address");
-            }
             foreach (var address in addresses.Value)
             {
                 if (ListenAddress(address, "listen") is not { } endpoint)
@@ -322,10 +318,6 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
             errors.Add(upstream.Position, $"missing 'endpoints' in {context}");
             return endpoints;
         }
-        if (list.Value.Count == 0)
-        {
-            errors.Add(list.Position, $"'endpoints' of {context} needs at least one address");
-        }
         foreach (var endpoint in list.Value)
         {
             var weight = 1;
@@ -524,10 +516,6 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         var methods = new List<string>();
         if (match.Methods is { } methodList)
         {
-            if (methodList.Value.Count == 0)
-            {
-                errors.Add(methodList.Position, $"'methods' of {route} is empty; leave it out to match every method");
-            }
             foreach (var method in methodList.Value)
             {
                 if (!HttpTokens.IsToken(method.Value))
