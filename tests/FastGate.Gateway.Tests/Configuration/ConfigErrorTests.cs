@@ -13,14 +13,18 @@ public class ConfigErrorTests
     }
 
     [Fact]
-    public void Toml_syntax_error_is_reported_at_its_position()
+    public void Toml_syntax_errors_are_reported_at_their_positions_one_per_line()
     {
-        var error = Error("""
-            [server]
-            listen = ["127.0.0.1:8080"
-            """);
-        Assert.StartsWith("routes.toml:2:", error, StringComparison.Ordinal);
-        Assert.Contains("closing `]`", error, StringComparison.Ordinal);
+        Assert.Equal(
+            [
+                "routes.toml:2:9: Unexpected token end-of-line found while expecting a value",
+                "routes.toml:3:3: Unexpected token found `<eof>` (token: `eof`) while expecting `]` (token: `closebracket`)",
+            ],
+            Errors("""
+                [server]
+                listen =
+                [x
+                """));
     }
 
     [Fact]
@@ -481,6 +485,30 @@ public class ConfigErrorTests
             Error("""
                 [upstreams.users]
                 balance = "p2c"
+                """));
+    }
+
+    [Fact]
+    public void Empty_endpoints()
+    {
+        Assert.Equal(
+            "routes.toml:2:13: 'endpoints' of [upstreams.users] needs at least one address",
+            Error("""
+                [upstreams.users]
+                endpoints = []
+                """));
+    }
+
+    [Fact]
+    public void Float_where_an_integer_belongs()
+    {
+        Assert.Equal(
+            "routes.toml:2:19: 'max_connections' must be an integer, not a float",
+            Error("""
+                [upstreams.users.pool]
+                max_connections = 2.5
+                [upstreams.users]
+                endpoints = ["127.0.0.1:9001"]
                 """));
     }
 
