@@ -584,6 +584,19 @@ public class ConfigErrorTests
     }
 
     [Fact]
+    public void Unknown_balance_does_not_also_judge_the_keys_that_depend_on_it()
+    {
+        Assert.Equal(
+            "routes.toml:3:11: unknown balance 'weigthed' (did you mean 'weighted'?): expected one of round_robin, least_requests, p2c, weighted, hash",
+            Error("""
+                [upstreams.users]
+                endpoints = [{ address = "127.0.0.1:9001", weight = 2 }]
+                balance = "weigthed"
+                hash_key = "client_ip"
+                """));
+    }
+
+    [Fact]
     public void Hash_key_with_a_bad_form()
     {
         Assert.Equal(

@@ -1,4 +1,6 @@
 using FastGate.Gateway.Configuration;
+using FsCheck;
+using FsCheck.Xunit;
 
 namespace FastGate.Gateway.Tests.Configuration;
 
@@ -61,6 +63,13 @@ public class ValueSyntaxTests
         Assert.Equal(text, DurationSyntax.Format(TimeSpan.FromMilliseconds(milliseconds)));
         Assert.True(DurationSyntax.TryParse(text, out var back));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), back);
+    }
+
+    [Property]
+    public bool Every_formatted_duration_reads_back(PositiveInt milliseconds)
+    {
+        var duration = TimeSpan.FromMilliseconds(milliseconds.Get);
+        return DurationSyntax.TryParse(DurationSyntax.Format(duration), out var back) && back == duration;
     }
 
     [Theory]
