@@ -33,7 +33,10 @@ internal static class GatewayConfigBinder
         }
         foreach (var section in s_unsupportedSections)
         {
-            reader.Unsupported(section, _ => $"[{section}] is not supported yet");
+            if (reader.Entry(section) is { } entry)
+            {
+                errors.Add(entry.Value.Position, $"[{section}] is not supported yet");
+            }
         }
         reader.ReportUnknownKeys();
 
@@ -49,6 +52,8 @@ internal static class GatewayConfigBinder
         };
     }
 
+    // Sections are pointed at by their header, keys of a route by the key.
+
     /// <summary>One error per <c>[section.NAME]</c>, so each of them is pointed at.</summary>
     private static void ReportUnsupportedNamedSection(string section, TomlEntry entry, ConfigErrorList errors)
     {
@@ -56,12 +61,12 @@ internal static class GatewayConfigBinder
         {
             foreach (var item in table.Entries)
             {
-                errors.Add(item.KeyPosition, $"[{section}.{item.Key}] is not supported yet");
+                errors.Add(item.Value.Position, $"[{section}.{item.Key}] is not supported yet");
             }
         }
         else
         {
-            errors.Add(entry.KeyPosition, $"[{section}] is not supported yet");
+            errors.Add(entry.Value.Position, $"[{section}] is not supported yet");
         }
     }
 
@@ -71,10 +76,13 @@ internal static class GatewayConfigBinder
         var config = new ServerConfig
         {
             Position = table.Position,
-            Listen = reader.StringArray("listen"),
+            Listen = reader.StringArray("listen", "'listen' needs at least one address"),
             TrustedProxies = reader.StringArray("trusted_proxies"),
         };
-        reader.Unsupported("tls", _ => "[[server.tls]] is not supported yet");
+        if (reader.Entry("tls") is { } tls)
+        {
+            errors.Add(tls.Value.Position, "[[server.tls]] is not supported yet");
+        }
         reader.ReportUnknownKeys();
         return config;
     }
@@ -156,6 +164,10 @@ internal static class GatewayConfigBinder
         {
             upstream.WrongType(entry, "an array of \"host:port\" strings or { address = \"host:port\", weight = N } tables");
             return null;
+        }
+        if (array.Items.Count == 0)
+        {
+            upstream.Errors.Add(array.Position, $"'endpoints' of {upstream.Context} needs at least one address");
         }
         var endpoints = new List<EndpointConfig>(array.Items.Count);
         foreach (var item in array.Items)
@@ -253,11 +265,11 @@ internal static class GatewayConfigBinder
         foreach (var key in s_unsupportedActions)
         {
             hasUnsupportedAction |= table.Find(key) is not null;
-            reader.Unsupported(key, _ => $"'{key}' is not supported yet ({display})");
+            reader.Unsupported(key, $"'{key}' is not supported yet ({display})");
         }
         foreach (var key in s_unsupportedRouteKeys)
         {
-            reader.Unsupported(key, _ => $"'{key}' is not supported yet ({display})");
+            reader.Unsupported(key, $"'{key}' is not supported yet ({display})");
         }
 
         var config = new RouteConfig
@@ -285,7 +297,7 @@ internal static class GatewayConfigBinder
         {
             Position = entry.KeyPosition,
             Path = reader.String("path"),
-            Methods = reader.StringArray("methods"),
+            Methods = reader.StringArray("methods", $"'methods' of {route} is empty; leave it out to match every method"),
             Host = reader.String("host"),
         };
         reader.ReportUnknownKeys();

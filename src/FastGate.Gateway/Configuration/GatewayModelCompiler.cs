@@ -75,10 +75,6 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         var listen = new List<IPEndPoint>();
         if (server?.Listen is { } addresses)
         {
-            if (addresses.Value.Count == 0)
-            {
-                errors.Add(addresses.Position, "'listen' needs at least one address");
-            }
             foreach (var address in addresses.Value)
             {
                 if (ListenAddress(address, "listen") is not { } endpoint)
@@ -227,25 +223,31 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
             errors.Add(upstream.NamePosition, $"invalid upstream name '{upstream.Name}': {RouteNames.Rule}");
         }
 
-        var balance = BalanceMode.RoundRobin;
+        // Null while the balance mode is unknown: the keys that depend on it are not judged against a guess.
+        BalanceMode? balance = BalanceMode.RoundRobin;
         if (upstream.Balance is { } balanceText)
         {
-            var found = Array.Find(s_balanceModes, mode => mode.Name == balanceText.Value);
-            if (found.Name is null)
+            var found = Array.FindIndex(s_balanceModes, mode => mode.Name == balanceText.Value);
+            if (found < 0)
             {
                 var names = s_balanceModes.Select(mode => mode.Name).ToArray();
                 errors.Add(balanceText.Position, $"unknown balance '{balanceText.Value}'{NameSuggestion.Hint(balanceText.Value, names)}: expected one of {string.Join(", ", names)}");
+                balance = null;
             }
-            balance = found.Mode;
+            else
+            {
+                balance = s_balanceModes[found].Mode;
+            }
         }
 
-        var (hashKey, hashHeader) = HashKey(upstream.HashKey, balance, upstream.Balance is not null);
+        var (hashKey, hashHeader) = HashKey(upstream.HashKey, balance);
         Protocol(upstream.Protocol);
         var endpoints = Endpoints(upstream, context, balance);
+        var poolDefaults = new PoolModel();
         var pool = new PoolModel
         {
-            MaxConnections = (int)InRange(upstream.Pool?.MaxConnections, "max_connections", 1, int.MaxValue, new PoolModel().MaxConnections),
-            IdleTimeout = upstream.Pool?.IdleTimeout?.Value ?? new PoolModel().IdleTimeout,
+            MaxConnections = (int)InRange(upstream.Pool?.MaxConnections, "max_connections", 1, int.MaxValue, poolDefaults.MaxConnections),
+            IdleTimeout = upstream.Pool?.IdleTimeout?.Value ?? poolDefaults.IdleTimeout,
         };
         var health = upstream.Health is { } healthConfig ? Health(healthConfig, context) : null;
 
@@ -258,7 +260,7 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         {
             Name = upstream.Name,
             Endpoints = endpoints,
-            Balance = balance,
+            Balance = balance ?? BalanceMode.RoundRobin,
             HashKey = hashKey,
             HashHeader = hashHeader,
             Protocol = UpstreamProtocol.Http1,
@@ -269,20 +271,15 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         };
     }
 
-    private (HashKeyKind, string?) HashKey(ConfigValue<string>? hashKey, BalanceMode balance, bool balanceGiven)
+    private (HashKeyKind, string?) HashKey(ConfigValue<string>? hashKey, BalanceMode? balance)
     {
-        if (hashKey is null)
+        if (hashKey is null || balance is null)
         {
-            return (HashKeyKind.ClientIp, null);
-        }
-        if (balance != BalanceMode.Hash && balanceGiven)
-        {
-            errors.Add(hashKey.KeyPosition, "'hash_key' only applies to balance = \"hash\"");
             return (HashKeyKind.ClientIp, null);
         }
         if (balance != BalanceMode.Hash)
         {
-            errors.Add(hashKey.KeyPosition, "'hash_key' only applies to balance = \"hash\", and 'balance' is not set");
+            errors.Add(hashKey.KeyPosition, "'hash_key' only applies to balance = \"hash\"");
             return (HashKeyKind.ClientIp, null);
         }
         const string headerPrefix = "header:";
@@ -314,7 +311,7 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         }
     }
 
-    private List<EndpointModel> Endpoints(UpstreamConfig upstream, string context, BalanceMode balance)
+    private List<EndpointModel> Endpoints(UpstreamConfig upstream, string context, BalanceMode? balance)
     {
         var endpoints = new List<EndpointModel>();
         if (upstream.Endpoints is not { } list)
@@ -322,16 +319,12 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
             errors.Add(upstream.Position, $"missing 'endpoints' in {context}");
             return endpoints;
         }
-        if (list.Value.Count == 0)
-        {
-            errors.Add(list.Position, $"'endpoints' of {context} needs at least one address");
-        }
         foreach (var endpoint in list.Value)
         {
             var weight = 1;
             if (endpoint.Weight is { } weightValue)
             {
-                if (balance != BalanceMode.Weighted)
+                if (balance is not (null or BalanceMode.Weighted))
                 {
                     errors.Add(weightValue.KeyPosition, $"'weight' only applies to balance = \"weighted\" ({context})");
                 }
@@ -524,10 +517,6 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         var methods = new List<string>();
         if (match.Methods is { } methodList)
         {
-            if (methodList.Value.Count == 0)
-            {
-                errors.Add(methodList.Position, $"'methods' of {route} is empty; leave it out to match every method");
-            }
             foreach (var method in methodList.Value)
             {
                 if (!HttpTokens.IsToken(method.Value))

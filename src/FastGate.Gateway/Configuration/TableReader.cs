@@ -98,7 +98,8 @@ internal sealed class TableReader(TomlTableNode table, string context, ConfigErr
     }
 
     /// <summary>An array whose items are all strings; a wrong item is reported and left out.</summary>
-    public ConfigValue<IReadOnlyList<ConfigValue<string>>>? StringArray(string key)
+    /// <param name="emptyMessage">the error for an empty array, or null when empty is fine</param>
+    public ConfigValue<IReadOnlyList<ConfigValue<string>>>? StringArray(string key, string? emptyMessage = null)
     {
         if (Entry(key) is not { } entry)
         {
@@ -108,6 +109,10 @@ internal sealed class TableReader(TomlTableNode table, string context, ConfigErr
         {
             WrongType(entry, "an array of strings");
             return null;
+        }
+        if (array.Items.Count == 0 && emptyMessage is not null)
+        {
+            Errors.Add(array.Position, emptyMessage);
         }
         var items = new List<ConfigValue<string>>(array.Items.Count);
         foreach (var item in array.Items)
@@ -142,11 +147,11 @@ internal sealed class TableReader(TomlTableNode table, string context, ConfigErr
     }
 
     /// <summary>A key of a feature that a later version implements: an error when present, never ignored.</summary>
-    public void Unsupported(string key, Func<TomlEntry, string> message)
+    public void Unsupported(string key, string message)
     {
         if (Entry(key) is { } entry)
         {
-            Errors.Add(entry.KeyPosition, message(entry));
+            Errors.Add(entry.KeyPosition, message);
         }
     }
 

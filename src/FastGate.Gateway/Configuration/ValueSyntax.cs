@@ -20,10 +20,6 @@ internal static class DurationSyntax
         result = TimeSpan.Zero;
         var rest = text.AsSpan();
         var lastRank = int.MaxValue;
-        if (rest.IsEmpty)
-        {
-            return false;
-        }
         while (!rest.IsEmpty)
         {
             var digits = 0;
@@ -31,7 +27,7 @@ internal static class DurationSyntax
             {
                 digits++;
             }
-            // Nine digits cannot overflow a long once scaled to ticks below.
+            // Nine digits always fit a long; the product with the unit is bounded below.
             if (digits is 0 or > 9)
             {
                 return false;
@@ -48,11 +44,7 @@ internal static class DurationSyntax
                 _ => (-1, 0, 0),
             };
             rest = rest[unitLength..];
-            if (rank < 0)
-            {
-                return false;
-            }
-            if (rank >= lastRank)
+            if (rank < 0 || rank >= lastRank || number > s_max.Ticks / ticksPerUnit)
             {
                 return false;
             }
@@ -105,8 +97,8 @@ internal static class SizeSyntax
         {
             digits++;
         }
-        // Twelve digits times at most 2^30 stays far inside a long.
-        if (digits is 0 or > 12)
+        // Eighteen digits always fit a long; the unit's factor is checked against overflow below.
+        if (digits is 0 or > 18)
         {
             return false;
         }
@@ -115,7 +107,12 @@ internal static class SizeSyntax
         {
             if (unit.SequenceEqual(name))
             {
-                bytes = long.Parse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture) * factor;
+                var number = long.Parse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture);
+                if (number > long.MaxValue / factor)
+                {
+                    return false;
+                }
+                bytes = number * factor;
                 return true;
             }
         }
