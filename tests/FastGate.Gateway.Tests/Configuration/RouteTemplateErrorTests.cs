@@ -50,7 +50,7 @@ public class RouteTemplateErrorTests
         Assert.Equal(expected, Errors(toml));
     }
 
-    [Fact(Skip = "RouteTable.Build is still the contract stub on wip/config; remove this Skip once wip/routing is merged")]
+    [Fact]
     public void Routes_matching_the_same_requests_are_a_conflict_at_the_second_match()
     {
         Assert.Equal(
