@@ -503,8 +503,15 @@ def run_scenario(sc: Scenario, t: Target, proc: Proc, runner: Runner, seconds: f
     return r
 
 
+DOTNET_TARGETS = {"fastgate", "yarp"}
+
+
 def warm_up(t: Target, runner: Runner, scenarios: list[str], seconds: float) -> None:
     h1 = f"http://127.0.0.1:{t.h1_port}/"
+    if t.name in DOTNET_TARGETS:
+        # Tiered compilation promotes hot methods after ~30 calls plus a background JIT delay, and
+        # dynamic PGO instruments first: give the .NET targets longer so tier-1 code is measured.
+        seconds *= 3
     runner.wrk(h1, seconds * 2, 64)
     if "h1-64k-body" in scenarios:
         runner.wrk(h1 + "64k", seconds, 16, body_bytes=65536)
