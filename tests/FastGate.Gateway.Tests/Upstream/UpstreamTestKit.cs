@@ -32,7 +32,7 @@ internal static class UpstreamTestKit
             Health = health,
         };
 
-    public static GatewayModel Gateway(params UpstreamModel[] upstreams) => new()
+    public static GatewayModel NewGateway(params UpstreamModel[] upstreams) => new()
     {
         Server = new ServerModel { Listen = [], TrustedProxies = [] },
         Limits = new LimitsModel(),
