@@ -57,9 +57,9 @@ public sealed class ConnectionPoolTests
 
         await connection.Output.WriteAsync("ping"u8.ToArray());
         Assert.True(await EventuallyAsync(() => backend.AcceptedCount == 1));
-        backend.Accepted.TryPeek(out var server);
+        var server = await backend.AcceptedAtAsync(0);
         var received = new byte[4];
-        var n = await server!.ReceiveAsync(received);
+        var n = await server.ReceiveAsync(received);
         Assert.Equal("ping"u8.ToArray(), received[..n]);
 
         await server.SendAsync("pong"u8.ToArray());
@@ -111,8 +111,8 @@ public sealed class ConnectionPoolTests
         endpoint.Pool.Return(first);
 
         Assert.True(await EventuallyAsync(() => backend.AcceptedCount == 1));
-        backend.Accepted.TryPeek(out var server);
-        server!.Close();
+        var server = await backend.AcceptedAtAsync(0);
+        server.Close();
         Assert.True(await EventuallyAsync(() => first.Socket.Poll(0, SelectMode.SelectRead)));
 
         var second = await LeaseOkAsync(endpoint.Pool);
@@ -131,8 +131,8 @@ public sealed class ConnectionPoolTests
         endpoint.Pool.Return(first);
 
         Assert.True(await EventuallyAsync(() => backend.AcceptedCount == 1));
-        backend.Accepted.TryPeek(out var server);
-        await server!.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
+        var server = await backend.AcceptedAtAsync(0);
+        await server.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
         Assert.True(await EventuallyAsync(() => first.Socket.Available > 0));
 
         var second = await LeaseOkAsync(endpoint.Pool);
@@ -147,8 +147,8 @@ public sealed class ConnectionPoolTests
         var endpoint = NewEndpoint(backend.Address);
         var connection = await LeaseOkAsync(endpoint.Pool);
         Assert.True(await EventuallyAsync(() => backend.AcceptedCount == 1));
-        backend.Accepted.TryPeek(out var server);
-        await server!.SendAsync("12345678"u8.ToArray());
+        var server = await backend.AcceptedAtAsync(0);
+        await server.SendAsync("12345678"u8.ToArray());
 
         // The exchange consumed 4 of the 8 bytes it read: the rest is stray.
         var read = await connection.Input.ReadAtLeastAsync(8);
@@ -184,8 +184,9 @@ public sealed class ConnectionPoolTests
         Assert.True(b.IsClosed);
 
         // The backend sees both connections end.
-        foreach (var server in backend.Accepted)
+        for (var i = 0; i < 2; i++)
         {
+            var server = await backend.AcceptedAtAsync(i);
             var buffer = new byte[1];
             Assert.Equal(0, await server.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(5)));
         }

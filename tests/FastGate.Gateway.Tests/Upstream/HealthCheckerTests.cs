@@ -105,7 +105,7 @@ public sealed class HealthCheckerTests
     public async Task Unreachable_endpoint_is_taken_out_and_disposal_stops_the_probes()
     {
         await using var backend = new HealthBackend();
-        var health = new HealthModel { Path = "/h", Interval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromMilliseconds(500), UnhealthyThreshold = 1 };
+        var health = new HealthModel { Path = "/h", Interval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(3), UnhealthyThreshold = 1 };
         var upstream = NewUpstream("svc", [Endpoint(backend.Address), Endpoint(ClosedPort())], health: health);
         var registry = new UpstreamRegistry();
         registry.Apply(NewGateway(upstream));

@@ -69,9 +69,9 @@ public sealed class UpstreamRegistryTests
         removedEndpoint.Pool.Return(inFlight);
         Assert.True(inFlight.IsClosed);
         Assert.Equal(0, removedEndpoint.Pool.IdleCount);
-        Assert.True(kept.Accepted.TryPeek(out _));
-        Assert.True(removed.Accepted.TryPeek(out var server));
-        Assert.Equal(0, await server!.ReceiveAsync(new byte[1]).WaitAsync(TimeSpan.FromSeconds(5)));
+        await kept.AcceptedAtAsync(0);
+        var server = await removed.AcceptedAtAsync(0);
+        Assert.Equal(0, await server.ReceiveAsync(new byte[1]).WaitAsync(TimeSpan.FromSeconds(5)));
 
         // The kept endpoint's warm connection is still reused.
         var again = await keptEndpoint.Pool.LeaseAsync(CancellationToken.None);
@@ -129,8 +129,8 @@ public sealed class UpstreamRegistryTests
 
         Assert.True(await EventuallyAsync(() => endpoint.Pool.IdleCount == 0));
         Assert.True(connection.IsClosed);
-        Assert.True(backend.Accepted.TryPeek(out var server));
-        Assert.Equal(0, await server!.ReceiveAsync(new byte[1]).WaitAsync(TimeSpan.FromSeconds(5)));
+        var server = await backend.AcceptedAtAsync(0);
+        Assert.Equal(0, await server.ReceiveAsync(new byte[1]).WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

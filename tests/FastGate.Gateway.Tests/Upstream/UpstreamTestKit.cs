@@ -91,6 +91,13 @@ internal sealed class TcpBackend : IAsyncDisposable
 
     public int AcceptedCount => Accepted.Count;
 
+    /// <summary>The server side of the n-th accepted connection, once the accept loop has it.</summary>
+    public async Task<Socket> AcceptedAtAsync(int index)
+    {
+        Assert.True(await UpstreamTestKit.EventuallyAsync(() => Accepted.Count > index), $"connection {index} was never accepted");
+        return Accepted.ElementAt(index);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
