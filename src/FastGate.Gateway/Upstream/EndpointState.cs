@@ -12,7 +12,8 @@ internal sealed class EndpointState
     private long _totalRequests;
     private long _failures;
     private long _connectionsOpened;
-    // Environment.TickCount64 (monotonic) until which the endpoint is skipped; 0 = not marked down.
+    // Environment.TickCount64 (monotonic) until which the endpoint is skipped; 0 = not marked down, so
+    // the common case reads no clock (balancers test every candidate on every pick).
     private long _downUntil;
     private volatile bool _healthy = true;
     // Written only by the upstream's single health-check loop.
@@ -37,7 +38,7 @@ internal sealed class EndpointState
     public int ActiveRequests => Volatile.Read(ref _activeRequests);
 
     /// <summary>Healthy by the active check and not marked down by a refused connection.</summary>
-    public bool IsAvailable => _healthy && Environment.TickCount64 >= Volatile.Read(ref _downUntil);
+    public bool IsAvailable => _healthy && (Volatile.Read(ref _downUntil) == 0 || MarkDownExpired());
 
     /// <summary>As judged by the active health check alone (true when the upstream has none).</summary>
     public bool IsHealthy => _healthy;
@@ -76,6 +77,20 @@ internal sealed class EndpointState
 
             current = seen;
         }
+    }
+
+    private bool MarkDownExpired()
+    {
+        var until = Volatile.Read(ref _downUntil);
+        if (until == 0 || Environment.TickCount64 >= until)
+        {
+            // Race window: a concurrent MarkDown may have moved the deadline; the exchange only clears the
+            // deadline it saw expire.
+            Interlocked.CompareExchange(ref _downUntil, 0, until);
+            return true;
+        }
+
+        return false;
     }
 
     internal void OnConnectionOpened() => Interlocked.Increment(ref _connectionsOpened);
