@@ -24,7 +24,11 @@ public sealed class ZeroAllocationTests
     private static readonly byte[] ClientRequest = Encoding.ASCII.GetBytes(
         "GET /api/users/42?expand=orders HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n");
 
+#if DEBUG
+    [Fact(Skip = "Debug builds compile async state machines as classes; this runs in Release (scripts/test.sh)")]
+#else
     [Fact]
+#endif
     public async Task Keep_alive_proxy_path_allocates_nothing_per_request()
     {
         using var upstream = new FixedResponseUpstream(UpstreamResponse);
@@ -54,9 +58,13 @@ public sealed class ZeroAllocationTests
 
         int responseLength = await ExchangeAsync(toGateway.Writer, fromGateway.Reader, 0);
         Assert.True(responseLength > 128);
-        await RunAsync(toGateway.Writer, fromGateway.Reader, 2_000, responseLength);
+        // Warm up until tiered compilation has promoted the hot methods, and let its background
+        // compilations finish, so that what is measured is the steady state.
+        await RunAsync(toGateway.Writer, fromGateway.Reader, 10_000, responseLength);
+        await Task.Delay(1_000);
+        await RunAsync(toGateway.Writer, fromGateway.Reader, 1_000, responseLength);
 
-        const int Measured = 5_000;
+        const int Measured = 10_000;
         long before = GC.GetTotalAllocatedBytes(precise: true);
         await RunAsync(toGateway.Writer, fromGateway.Reader, Measured, responseLength);
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
@@ -78,6 +86,7 @@ public sealed class ZeroAllocationTests
     }
 
     /// <summary>Sends one request and reads one response of the known length (or any, when 0).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<int> ExchangeAsync(PipeWriter requests, PipeReader responses, int responseLength)
     {
         requests.Write(ClientRequest);
