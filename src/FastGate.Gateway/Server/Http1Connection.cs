@@ -251,9 +251,9 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
             var match = model.Table.Match(_request.Authority, _request.Method, _request.Path, ref values, out var route);
             if (match != RouteMatchStatus.Matched || route is null)
             {
-                return await AnswerProblemAsync(
-                    match == RouteMatchStatus.MethodNotAllowed ? GatewayProblem.MethodNotAllowed : GatewayProblem.NoRoute,
-                    CanKeepAliveAfterProblem).ConfigureAwait(false);
+                return match == RouteMatchStatus.MethodNotAllowed
+                    ? await AnswerMethodNotAllowedAsync(model.Table).ConfigureAwait(false)
+                    : await AnswerProblemAsync(GatewayProblem.NoRoute, CanKeepAliveAfterProblem).ConfigureAwait(false);
             }
 
             return await ForwardAsync(model, route, values).ConfigureAwait(false);
@@ -421,6 +421,23 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         _runtime.Metrics.OnResponse(ProblemResponse.StatusOf(problem));
         await _output.FlushAsync().ConfigureAwait(false);
         return keepAlive;
+    }
+
+    /// <summary>405 with the Allow field (RFC 9110 section 15.5.6) listing what the matching routes accept.</summary>
+    private ValueTask<bool> AnswerMethodNotAllowedAsync(RouteTable table)
+    {
+        Span<byte> allow = stackalloc byte[256];
+        int written = table.WriteAllowedMethods(_request.Authority, _request.Path, allow);
+        bool keepAlive = CanKeepAliveAfterProblem;
+        ProblemResponse.Write(_output, GatewayProblem.MethodNotAllowed, RequestId, close: !keepAlive, written > 0 ? allow[..written] : default);
+        _runtime.Metrics.OnResponse(405);
+        return FlushAndContinueAsync(keepAlive);
+    }
+
+    private async ValueTask<bool> FlushAndContinueAsync(bool keepAlive)
+    {
+        var flush = await _output.FlushAsync().ConfigureAwait(false);
+        return keepAlive && !flush.IsCompleted && !flush.IsCanceled;
     }
 
     /// <summary>Can this request's connection stay open after a gateway-made answer?</summary>

@@ -113,4 +113,32 @@ public sealed class ProxyBasicsTests
         Assert.Equal(200, next.Status);
         Assert.Equal(1, backend.Requests);
     }
+
+    [Fact]
+    public async Task Method_not_allowed_is_a_405_with_allow()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await TestGateway.StartAsync($$"""
+            [upstreams.backend]
+            endpoints = ["{{backend.Address}}"]
+
+            [[routes]]
+            name = "read"
+            match = { path = "/items/{id}", methods = ["GET", "HEAD"] }
+            upstream = "backend"
+
+            [[routes]]
+            name = "write"
+            match = { path = "/items/{id}", methods = ["PUT"] }
+            upstream = "backend"
+            """);
+        using var connection = gateway.Connect();
+
+        connection.Send("DELETE /items/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+        var response = connection.ReadResponse();
+
+        Assert.Equal(405, response.Status);
+        Assert.Equal("GET, HEAD, PUT", response.Header("Allow"));
+        Assert.Equal(0, backend.Requests);
+    }
 }
