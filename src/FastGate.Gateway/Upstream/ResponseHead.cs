@@ -106,7 +106,11 @@ internal sealed class ResponseHead
         switch (kind)
         {
             case KnownHeader.ContentLength:
-                if (!Ascii8.TryParseContentLength(value, out long length) || (ContentLength >= 0 && ContentLength != length))
+                // RFC 9112 section 6.3 rule 3: Content-Length with Transfer-Encoding "ought to be handled
+                // as an error" (a smuggling or splitting sign); with a differing or malformed value the
+                // length is unknowable (rule 5). Either way the answer is refused, as a request would be.
+                if (!Ascii8.TryParseContentLength(value, out long length) || (ContentLength >= 0 && ContentLength != length)
+                    || HasTransferEncoding)
                 {
                     IsMalformed = true;
                 }
@@ -114,16 +118,17 @@ internal sealed class ResponseHead
                 ContentLength = length;
                 break;
             case KnownHeader.TransferEncoding:
-                HasTransferEncoding = true;
-                // RFC 9112 section 6.3 rule 4: with a final chunked the body is chunked; with any other
-                // final coding the body runs to the close. A second TE line makes the final coding
-                // ambiguous to us: refuse it.
-                if (IsChunked)
+                // Only exactly "chunked" is accepted, as for requests. Another final coding would make the
+                // body close-delimited (RFC 9112 section 6.3 rule 4), and "gzip, chunked" carries a coding
+                // that re-framing for the client would silently drop (the gateway sends its own framing),
+                // so the client would take compressed bytes for the body. A second line is ambiguous.
+                if (HasTransferEncoding || ContentLength >= 0 || !Ascii8.EqualsIgnoreCase(value, "chunked"u8))
                 {
                     IsMalformed = true;
                 }
 
-                IsChunked = Ascii8.TokenListEndsWith(value, "chunked"u8);
+                HasTransferEncoding = true;
+                IsChunked = true;
                 break;
             case KnownHeader.Connection:
                 ConnectionClose |= Ascii8.TokenListContains(value, "close"u8);
@@ -141,9 +146,10 @@ internal sealed class ResponseHead
             return ResponseFraming.NoBody;
         }
 
-        if (HasTransferEncoding)
+        // A head with any other Transfer-Encoding than "chunked" was refused as malformed.
+        if (IsChunked)
         {
-            return IsChunked ? ResponseFraming.Chunked : ResponseFraming.CloseDelimited;
+            return ResponseFraming.Chunked;
         }
 
         return ContentLength >= 0 ? ResponseFraming.ContentLength : ResponseFraming.CloseDelimited;

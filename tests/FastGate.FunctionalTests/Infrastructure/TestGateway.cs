@@ -27,15 +27,17 @@ internal sealed class TestGateway : IAsyncDisposable
 
     /// <summary>
     /// Starts the gateway on <paramref name="routes"/>: the TOML after the [server] section, where
-    /// "{name}" placeholders are replaced from <paramref name="ports"/>.
+    /// "{name}" placeholders are replaced from <paramref name="ports"/>. <paramref name="limits"/> is a
+    /// whole [limits] section; <paramref name="server"/> holds extra lines for the [server] section.
     /// </summary>
-    public static async Task<TestGateway> StartAsync(string routes, IReadOnlyDictionary<string, string>? ports = null, string? limits = null)
+    public static async Task<TestGateway> StartAsync(string routes, IReadOnlyDictionary<string, string>? ports = null, string? limits = null, string? server = null)
     {
         int port = FreePort();
         int adminPort = FreePort();
         var text = $"""
             [server]
             listen = ["127.0.0.1:{port}"]
+            {server ?? ""}
 
             [admin]
             listen = "127.0.0.1:{adminPort}"
