@@ -37,7 +37,6 @@ public class WholeRequestBenchmarks
 
     private GatewayModel _model = null!;
     private RequestHead _head = null!;
-    private byte[] _headBuffer = null!;
     private ArrayBufferWriter<byte> _upstream = null!;
 
     [GlobalSetup]
@@ -63,7 +62,6 @@ public class WholeRequestBenchmarks
         var result = GatewayConfigLoader.LoadText(toml.ToString(), "bench.toml");
         _model = result.Model ?? throw new InvalidOperationException(string.Join('\n', result.Errors));
         _head = new RequestHead();
-        _headBuffer = new byte[32 * 1024];
         _upstream = new ArrayBufferWriter<byte>(4096);
         if (ParseRouteWrite() == 0)
         {
@@ -74,28 +72,35 @@ public class WholeRequestBenchmarks
     [Benchmark(Baseline = true)]
     public int ParseRouteWrite()
     {
-        _head.Begin(_headBuffer);
-        var handler = new RequestHeadHandler(_head);
-        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(BrowserRequest));
-        if (!Http1RequestParser.TryParseRequestLine(ref handler, ref reader) || !Http1RequestParser.TryParseHeaders(ref handler, ref reader))
+        _head.Begin(32 * 1024);
+        try
         {
-            return 0;
-        }
+            var handler = new RequestHeadHandler(_head);
+            var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(BrowserRequest));
+            if (!Http1RequestParser.TryParseRequestLine(ref handler, ref reader) || !Http1RequestParser.TryParseHeaders(ref handler, ref reader))
+            {
+                return 0;
+            }
 
-        _head.Complete();
-        if (_head.Error != RequestHeadError.None || !_head.NormalizePath())
+            _head.Complete();
+            if (_head.Error != RequestHeadError.None || !_head.NormalizePath())
+            {
+                return 0;
+            }
+
+            var values = default(RouteValues);
+            if (_model.Table.Match(_head.Authority, _head.Method, _head.Path, ref values, out var route) != RouteMatchStatus.Matched)
+            {
+                return 0;
+            }
+
+            _upstream.ResetWrittenCount();
+            UpstreamRequestWriter.WriteHead(_upstream, _head, route!, values, route!.Upstream.Endpoints[0], PeerAddress, peerIsTrustedProxy: false, RequestId);
+            return _upstream.WrittenCount;
+        }
+        finally
         {
-            return 0;
+            _head.Release();
         }
-
-        var values = default(RouteValues);
-        if (_model.Table.Match(_head.Authority, _head.Method, _head.Path, ref values, out var route) != RouteMatchStatus.Matched)
-        {
-            return 0;
-        }
-
-        _upstream.ResetWrittenCount();
-        UpstreamRequestWriter.WriteHead(_upstream, _head, route!, values, route!.Upstream.Endpoints[0], PeerAddress, peerIsTrustedProxy: false, RequestId);
-        return _upstream.WrittenCount;
     }
 }

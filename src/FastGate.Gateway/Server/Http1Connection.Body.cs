@@ -235,7 +235,7 @@ internal sealed partial class Http1Connection
     private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection)
     {
         var input = connection.Input;
-        _response.Begin(ArrayPool<byte>.Shared.Rent(MaxResponseHead));
+        _response.Begin(MaxResponseHead);
         bool statusLineDone = false;
         bool anyByte = false;
         long headBytes = 0;

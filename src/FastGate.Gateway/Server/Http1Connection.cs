@@ -181,15 +181,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
 
     private void ReleaseBuffers()
     {
-        if (_request.HasBuffer)
-        {
-            ArrayPool<byte>.Shared.Return(_request.End());
-        }
-
-        if (_response.HasBuffer)
-        {
-            ArrayPool<byte>.Shared.Return(_response.End());
-        }
+        _request.Release();
+        _response.Release();
     }
 
     /// <summary>One request: read its head, answer it. False when the connection must close.</summary>
@@ -325,7 +318,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
                 }
 
                 started = true;
-                _request.Begin(ArrayPool<byte>.Shared.Rent(limits.MaxRequestHead + limits.MaxRequestTarget + 16));
+                _request.Begin(limits.MaxRequestHead + limits.MaxRequestTarget + 16);
                 SetClientDeadline(WaitKind.Head, limits.RequestHeadTimeout);
             }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Http1;
 using FastGate.Protocols.Text;
 
@@ -53,6 +54,7 @@ internal sealed class RequestHead
 
     private byte[] _buffer = [];
     private int _used;
+    private int _limit;
     private HeaderEntry[] _headers = new HeaderEntry[32];
 
     public int HeaderCount { get; private set; }
@@ -110,10 +112,11 @@ internal sealed class RequestHead
 
     public ReadOnlySpan<byte> HeaderValue(int index) => _buffer.AsSpan(_headers[index].ValueStart, _headers[index].ValueLength);
 
-    /// <summary>Takes a buffer for the next head: the head limit plus room for the normalized path.</summary>
-    public void Begin(byte[] buffer)
+    /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
+    public void Begin(int limit)
     {
-        _buffer = buffer;
+        _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
+        _limit = limit;
         _used = 0;
         HeaderCount = 0;
         Error = RequestHeadError.None;
@@ -128,24 +131,45 @@ internal sealed class RequestHead
         IsHead = IsIdempotent = false;
     }
 
-    /// <summary>Gives the buffer back (to return it to its pool).</summary>
-    public byte[] End()
+    /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
+    public void Release()
     {
-        var buffer = _buffer;
-        _buffer = [];
-        return buffer;
+        if (_buffer.Length > 0)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     public bool HasBuffer => _buffer.Length > 0;
 
     private int Copy(ReadOnlySpan<byte> bytes)
     {
-        var start = _used;
-        // The caller sized the buffer to the head limit and the parser never reports more bytes than
-        // it consumed, so this cannot overflow; the check guards the invariant.
+        EnsureCapacity(bytes.Length);
+        int start = _used;
         bytes.CopyTo(_buffer.AsSpan(start));
         _used += bytes.Length;
         return start;
+    }
+
+    // Grows by doubling. The caller bounds what is copied by slicing its input to the head limit, so
+    // the buffer never grows past that limit (plus the normalized path, which is no longer than the target).
+    private void EnsureCapacity(int more)
+    {
+        if (_used + more <= _buffer.Length)
+        {
+            return;
+        }
+
+        int size = Math.Max(Math.Max(_buffer.Length * 2, _used + more), HeadBufferPool.InitialSize);
+        var larger = HeadBufferPool.Shared.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
+        _buffer.AsSpan(0, _used).CopyTo(larger);
+        if (_buffer.Length > 0)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+        }
+
+        _buffer = larger;
     }
 
     public void SetRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1Version version)
@@ -250,6 +274,8 @@ internal sealed class RequestHead
             return false;
         }
 
+        // The normalized path is never longer than the raw one.
+        EnsureCapacity(_pathLength);
         var destination = _buffer.AsSpan(_used);
         if (!Routing.PathNormalizer.TryNormalize(RawPath, destination, out int written))
         {

@@ -1,3 +1,4 @@
+using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Http1;
 using FastGate.Protocols.Text;
 
@@ -21,6 +22,7 @@ internal sealed class ResponseHead
 {
     private byte[] _buffer = [];
     private int _used;
+    private int _limit;
     private Server.HeaderEntry[] _headers = new Server.HeaderEntry[32];
 
     public int HeaderCount { get; private set; }
@@ -44,9 +46,11 @@ internal sealed class ResponseHead
 
     public ReadOnlySpan<byte> HeaderValue(int index) => _buffer.AsSpan(_headers[index].ValueStart, _headers[index].ValueLength);
 
-    public void Begin(byte[] buffer)
+    /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
+    public void Begin(int limit)
     {
-        _buffer = buffer;
+        _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
+        _limit = limit;
         Reset();
     }
 
@@ -63,21 +67,45 @@ internal sealed class ResponseHead
         _reasonLength = 0;
     }
 
-    public byte[] End()
+    /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
+    public void Release()
     {
-        var buffer = _buffer;
-        _buffer = [];
-        return buffer;
+        if (_buffer.Length > 0)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     public bool HasBuffer => _buffer.Length > 0;
 
     private int Copy(ReadOnlySpan<byte> bytes)
     {
+        EnsureCapacity(bytes.Length);
         int start = _used;
         bytes.CopyTo(_buffer.AsSpan(start));
         _used += bytes.Length;
         return start;
+    }
+
+    // Grows by doubling. The caller bounds what is copied by slicing its input to the head limit, so
+    // the buffer never grows past that limit (plus the normalized path, which is no longer than the target).
+    private void EnsureCapacity(int more)
+    {
+        if (_used + more <= _buffer.Length)
+        {
+            return;
+        }
+
+        int size = Math.Max(Math.Max(_buffer.Length * 2, _used + more), HeadBufferPool.InitialSize);
+        var larger = HeadBufferPool.Shared.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
+        _buffer.AsSpan(0, _used).CopyTo(larger);
+        if (_buffer.Length > 0)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+        }
+
+        _buffer = larger;
     }
 
     public void SetStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reason)
