@@ -18,7 +18,8 @@ namespace FastGate.Gateway.Routing;
 internal static class PathNormalizer
 {
     /// <summary>False when the path is invalid or escapes the root (400).</summary>
-    /// <param name="destination">at least <paramref name="rawPath"/>.Length bytes; may not overlap the input</param>
+    /// <param name="destination">at least <paramref name="rawPath"/>.Length bytes: either the input's own memory
+    /// (normalizing in place is safe, the output never overtakes the input) or memory apart from it</param>
     public static bool TryNormalize(ReadOnlySpan<byte> rawPath, Span<byte> destination, out int written)
     {
         written = 0;

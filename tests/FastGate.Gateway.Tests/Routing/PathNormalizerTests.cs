@@ -101,6 +101,16 @@ public class PathNormalizerTests
     [InlineData("/api/../../admin")]
     public void Rejects_climbing_above_the_root(string raw) => Assert.Null(Normalize(raw));
 
+    [Theory]
+    [InlineData("/api/%7euser/./docs/../%2e%2E/x%2fy", "/api/x%2Fy")]
+    [InlineData("/clean/path", "/clean/path")]
+    public void Normalizes_in_place(string raw, string expected)
+    {
+        byte[] buffer = Encoding.ASCII.GetBytes(raw);
+        Assert.True(PathNormalizer.TryNormalize(buffer, buffer, out int written));
+        Assert.Equal(expected, Encoding.ASCII.GetString(buffer, 0, written));
+    }
+
     [Fact]
     public void Rejects_a_destination_shorter_than_the_input()
     {
