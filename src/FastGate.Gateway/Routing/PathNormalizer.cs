@@ -18,7 +18,8 @@ namespace FastGate.Gateway.Routing;
 internal static class PathNormalizer
 {
     /// <summary>False when the path is invalid or escapes the root (400).</summary>
-    /// <param name="destination">at least <paramref name="rawPath"/>.Length bytes; may not overlap the input</param>
+    /// <param name="destination">at least <paramref name="rawPath"/>.Length bytes: either the input's own memory
+    /// (normalizing in place is safe, the output never overtakes the input) or memory apart from it</param>
     public static bool TryNormalize(ReadOnlySpan<byte> rawPath, Span<byte> destination, out int written)
     {
         written = 0;
@@ -40,25 +41,38 @@ internal static class PathNormalizer
             return false;
         }
 
+        // Decoding may have made a "." from "%2E": look again before the segment walk.
+        if (destination[..decoded].IndexOf("/."u8) < 0)
+        {
+            written = decoded;
+            return true;
+        }
+
         return TryRemoveDotSegments(destination[..decoded], out written);
     }
 
     private static bool TryDecodeUnreserved(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
     {
+        written = 0;
         int w = 0;
-        for (int i = 0; i < source.Length; i++)
+        int i = 0;
+        while (true)
         {
-            byte b = source[i];
-            if (b is 0 or (byte)'\\')
+            // Copy the run up to the next byte that needs a look, whole.
+            int run = source[i..].IndexOfAny((byte)'%', (byte)'\\', (byte)0);
+            if (run < 0)
             {
-                written = 0;
-                return false;
+                source[i..].CopyTo(destination[w..]);
+                written = w + source.Length - i;
+                return true;
             }
 
-            if (b != (byte)'%')
+            source.Slice(i, run).CopyTo(destination[w..]);
+            w += run;
+            i += run;
+            if (source[i] != (byte)'%')
             {
-                destination[w++] = b;
-                continue;
+                return false;
             }
 
             int high = i + 2 < source.Length ? UriChars.HexValue(source[i + 1]) : -1;
@@ -66,7 +80,6 @@ internal static class PathNormalizer
             int value = (high << 4) | low;
             if (low < 0 || value == 0)
             {
-                written = 0;
                 return false;
             }
 
@@ -82,11 +95,8 @@ internal static class PathNormalizer
                 w += 3;
             }
 
-            i += 2;
+            i += 3;
         }
-
-        written = w;
-        return true;
     }
 
     /// <summary>RFC 3986 section 5.2.4 over whole segments, in place: the output never passes the input.</summary>
@@ -126,7 +136,12 @@ internal static class PathNormalizer
             }
             else
             {
-                path[i..end].CopyTo(path[w..]);
+                // Until the first dot segment the output is the input: nothing to move.
+                if (w != i)
+                {
+                    path[i..end].CopyTo(path[w..]);
+                }
+
                 w += end - i;
             }
 

@@ -22,7 +22,7 @@ internal sealed class RewriteTemplate
         HasQuery = hasQuery;
     }
 
-    public string Text { get; } = "";
+    public string Text { get; }
 
     /// <summary>True when the template has a '?': the caller appends the client's query with '&amp;', not '?'.</summary>
     public bool HasQuery { get; }

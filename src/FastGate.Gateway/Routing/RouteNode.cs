@@ -12,9 +12,10 @@ internal sealed class RouteNode
     /// </summary>
     internal const int LinearScanLimit = 8;
 
-    private readonly Dictionary<string, RouteNode> _buildChildren = new(StringComparer.Ordinal);
-    private readonly List<RouteEntry> _buildTerminal = [];
-    private readonly List<RouteEntry> _buildCatchAll = [];
+    // Build-time state, dropped by Freeze so a compiled table holds only the arrays the matcher reads.
+    private Dictionary<string, RouteNode>? _buildChildren = new(StringComparer.Ordinal);
+    private List<RouteEntry>? _buildTerminal = [];
+    private List<RouteEntry>? _buildCatchAll = [];
 
     private byte[][] _keys = [];
     private RouteNode[] _children = [];
@@ -32,10 +33,11 @@ internal sealed class RouteNode
     public RouteNode GetOrAddLiteral(byte[] literal)
     {
         string key = Encoding.Latin1.GetString(literal);
-        if (!_buildChildren.TryGetValue(key, out RouteNode? child))
+        Dictionary<string, RouteNode> children = _buildChildren ?? throw Frozen();
+        if (!children.TryGetValue(key, out RouteNode? child))
         {
             child = new RouteNode();
-            _buildChildren.Add(key, child);
+            children.Add(key, child);
         }
 
         return child;
@@ -43,13 +45,18 @@ internal sealed class RouteNode
 
     public RouteNode GetOrAddParameter() => Parameter ??= new RouteNode();
 
-    public void AddTerminal(RouteEntry entry) => _buildTerminal.Add(entry);
+    public void AddTerminal(RouteEntry entry) => (_buildTerminal ?? throw Frozen()).Add(entry);
 
-    public void AddCatchAll(RouteEntry entry) => _buildCatchAll.Add(entry);
+    public void AddCatchAll(RouteEntry entry) => (_buildCatchAll ?? throw Frozen()).Add(entry);
 
     /// <summary>Turns the build-time collections into the arrays the matcher reads, and reports conflicts.</summary>
     public void Freeze(List<RouteConflict> conflicts)
     {
+        if (_buildChildren is null || _buildTerminal is null || _buildCatchAll is null)
+        {
+            throw Frozen();
+        }
+
         Terminal = Sorted(_buildTerminal, conflicts);
         CatchAll = Sorted(_buildCatchAll, conflicts);
         _keys = new byte[_buildChildren.Count][];
@@ -80,9 +87,9 @@ internal sealed class RouteNode
         }
 
         Parameter?.Freeze(conflicts);
-        _buildChildren.Clear();
-        _buildTerminal.Clear();
-        _buildCatchAll.Clear();
+        _buildChildren = null;
+        _buildTerminal = null;
+        _buildCatchAll = null;
     }
 
     public RouteNode? FindLiteral(ReadOnlySpan<byte> segment)
@@ -120,6 +127,8 @@ internal sealed class RouteNode
             slot = (slot + 1) & mask;
         }
     }
+
+    private static InvalidOperationException Frozen() => new("the route trie is already built");
 
     /// <summary>FNV-1a: segments are short, and the table is built from trusted configuration.</summary>
     private static uint Hash(ReadOnlySpan<byte> bytes)

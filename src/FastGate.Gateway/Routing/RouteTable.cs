@@ -119,12 +119,15 @@ internal sealed class RouteTable
             return false;
         }
 
+        // Segments are short: a plain loop beats the setup of a vectorized IndexOf here.
         int start = position + 1;
-        int length = path[start..].IndexOf((byte)'/');
-        if (length < 0)
+        int end = start;
+        while ((uint)end < (uint)path.Length && path[end] != (byte)'/')
         {
-            length = path.Length - start;
+            end++;
         }
+
+        int length = end - start;
 
         RouteNode? literal = node.FindLiteral(path.Slice(start, length));
         if (literal is not null && Search(literal, path, start + length, parameterIndex, ref values, ref visitor))

@@ -40,6 +40,8 @@ public class PathNormalizerTests
     [InlineData("/%25", "/%25")]
     [InlineData("/%2541", "/%2541")]
     [InlineData("/%3a%3A", "/%3A%3A")]
+    [InlineData("/long-run-%7e-tail/x%2e", "/long-run-~-tail/x.")]
+    [InlineData("/a%41", "/aA")]
     public void Decodes_unreserved_and_uppercases_other_percent_encodings(string raw, string expected) =>
         Assert.Equal(expected, Normalize(raw));
 
@@ -52,6 +54,8 @@ public class PathNormalizerTests
     [InlineData("/a%%41")]
     [InlineData("/%00")]
     [InlineData("/a\0b")]
+    [InlineData("/x%41/y\0")]
+    [InlineData("/x%41/y\\")]
     [InlineData("/a\\..\\admin")]
     [InlineData("")]
     [InlineData("a/b")]
@@ -96,6 +100,16 @@ public class PathNormalizerTests
     [InlineData("/./..")]
     [InlineData("/api/../../admin")]
     public void Rejects_climbing_above_the_root(string raw) => Assert.Null(Normalize(raw));
+
+    [Theory]
+    [InlineData("/api/%7euser/./docs/../%2e%2E/x%2fy", "/api/x%2Fy")]
+    [InlineData("/clean/path", "/clean/path")]
+    public void Normalizes_in_place(string raw, string expected)
+    {
+        byte[] buffer = Encoding.ASCII.GetBytes(raw);
+        Assert.True(PathNormalizer.TryNormalize(buffer, buffer, out int written));
+        Assert.Equal(expected, Encoding.ASCII.GetString(buffer, 0, written));
+    }
 
     [Fact]
     public void Rejects_a_destination_shorter_than_the_input()
