@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using FastGate.Gateway.Async;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Upstream;
 using FastGate.Protocols.Http1;
@@ -49,7 +50,7 @@ internal sealed partial class Http1Connection
     /// waits for the first of them) with a throw-away copy of the decoder, so that a malformed chunk
     /// line in the first bytes is refused before any upstream is contacted.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<BodyCheck> PrevalidateChunkedBodyAsync(LimitsModel limits)
     {
         ReadResult result;
@@ -98,6 +99,7 @@ internal sealed partial class Http1Connection
     }
 
     /// <summary>Sends 100 Continue when the client waits for it and has sent nothing of the body yet.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendContinueIfExpectedAsync()
     {
         if (!_request.ExpectContinue || _request.Version != Http1Version.Http11)
@@ -121,7 +123,7 @@ internal sealed partial class Http1Connection
     }
 
     /// <summary>Streams the request body upstream as it arrives, re-framed, never buffered whole.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<BodyCopy> SendRequestBodyAsync(LimitsModel limits, UpstreamConnection connection)
     {
         var upstream = connection.Output;
@@ -231,7 +233,7 @@ internal sealed partial class Http1Connection
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection)
     {
         var input = connection.Input;
@@ -334,7 +336,7 @@ internal sealed partial class Http1Connection
     }
 
     /// <summary>Streams the response body to the client as it arrives, re-framed when needed.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<BodyCopy> RelayResponseBodyAsync(LimitsModel limits, UpstreamConnection connection, ResponseFraming framing, bool chunkToClient)
     {
         if (framing == ResponseFraming.NoBody)
@@ -471,6 +473,7 @@ internal sealed partial class Http1Connection
     }
 
     /// <summary>Flushes to the client, bounded by the idle timeout so a reader that stalls is dropped.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FlushClientAsync(LimitsModel limits)
     {
         SetClientDeadline(WaitKind.Client, limits.IdleTimeout);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using FastGate.Gateway.Async;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Routing;
@@ -42,7 +43,7 @@ internal sealed partial class Http1Connection
 
     private bool IsUpgradeRequest => _request.IsUpgrade;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(GatewayModel model, RouteModel route, RouteValues values)
     {
         var limits = model.Limits;
@@ -224,7 +225,7 @@ internal sealed partial class Http1Connection
     }
 
     /// <summary>One attempt: request out, response back.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
     {
         var pool = connection.Endpoint.Pool;

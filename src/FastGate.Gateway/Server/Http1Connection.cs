@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
+using FastGate.Gateway.Async;
 using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Routing;
 using FastGate.Protocols.Http1;
@@ -186,7 +187,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     }
 
     /// <summary>One request: read its head, answer it. False when the connection must close.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ProcessRequestAsync()
     {
         var model = _runtime.Model;
@@ -271,7 +272,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     /// Reads one head under the head-size budget: the input is sliced to what is left of the budget
     /// before parsing, so the parser never checks sizes (the limit is enforced before memory is used).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadStatus> ReadHeadAsync(Model.LimitsModel limits)
     {
         // The first request of a connection gets the head timeout from accept; later ones wait idle.
@@ -401,7 +402,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     /// Answers with a problem after a sound head. The connection stays open only when the request
     /// had no body (nothing unread is left on it) and both sides want keep-alive.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool keepAlive)
     {
         if (_requestIdLength == 0)
@@ -427,6 +428,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         return FlushAndContinueAsync(keepAlive);
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FlushAndContinueAsync(bool keepAlive)
     {
         var flush = await _output.FlushAsync().ConfigureAwait(false);

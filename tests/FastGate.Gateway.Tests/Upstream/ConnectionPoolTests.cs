@@ -113,7 +113,17 @@ public sealed class ConnectionPoolTests
         Assert.True(await EventuallyAsync(() => backend.AcceptedCount == 1));
         var server = await backend.AcceptedAtAsync(0);
         server.Close();
-        Assert.True(await EventuallyAsync(() => first.Socket.Poll(0, SelectMode.SelectRead)));
+        // The connection's receive loop sees the EOF while it is idle and completes its input.
+        Assert.True(await EventuallyAsync(() =>
+        {
+            if (!first.Input.TryRead(out var read))
+            {
+                return false;
+            }
+
+            first.Input.AdvanceTo(read.Buffer.Start);
+            return read.IsCompleted;
+        }));
 
         var second = await LeaseOkAsync(endpoint.Pool);
         Assert.NotSame(first, second);
@@ -133,7 +143,17 @@ public sealed class ConnectionPoolTests
         Assert.True(await EventuallyAsync(() => backend.AcceptedCount == 1));
         var server = await backend.AcceptedAtAsync(0);
         await server.SendAsync("HTTP/1.1 200 OK\r\n"u8.ToArray());
-        Assert.True(await EventuallyAsync(() => first.Socket.Available > 0));
+        // The connection's receive loop moves the bytes into its input while it is idle.
+        Assert.True(await EventuallyAsync(() =>
+        {
+            if (!first.Input.TryRead(out var read))
+            {
+                return false;
+            }
+
+            first.Input.AdvanceTo(read.Buffer.Start);
+            return !read.Buffer.IsEmpty;
+        }));
 
         var second = await LeaseOkAsync(endpoint.Pool);
         Assert.NotSame(first, second);
@@ -164,7 +184,7 @@ public sealed class ConnectionPoolTests
     public async Task Connection_idle_past_the_timeout_is_not_reused_and_the_sweep_closes_it()
     {
         await using var backend = new TcpBackend();
-        var endpoint = NewEndpoint(backend.Address, idleTimeout: TimeSpan.FromMilliseconds(150));
+        var endpoint = NewEndpoint(backend.Address, idleTimeout: TimeSpan.FromMilliseconds(600));
         var a = await LeaseOkAsync(endpoint.Pool);
         var b = await LeaseOkAsync(endpoint.Pool);
         endpoint.Pool.Return(a);
@@ -175,10 +195,10 @@ public sealed class ConnectionPoolTests
         Assert.Equal(2, endpoint.Pool.IdleCount);
 
         // At this clock only the older one has expired: the sweep trims the bottom of the stack.
-        Assert.Equal(1, endpoint.Pool.SweepIdle(a.LastReturnedTimestamp + 150));
+        Assert.Equal(1, endpoint.Pool.SweepIdle(a.LastReturnedTimestamp + 600));
         Assert.True(a.IsClosed);
         Assert.False(b.IsClosed);
-        Assert.Equal(1, endpoint.Pool.SweepIdle(b.LastReturnedTimestamp + 150));
+        Assert.Equal(1, endpoint.Pool.SweepIdle(b.LastReturnedTimestamp + 600));
         Assert.Equal(0, endpoint.Pool.IdleCount);
         Assert.True(a.IsClosed);
         Assert.True(b.IsClosed);
@@ -193,7 +213,7 @@ public sealed class ConnectionPoolTests
 
         var c = await LeaseOkAsync(endpoint.Pool);
         endpoint.Pool.Return(c);
-        await Task.Delay(200);
+        await Task.Delay(700);
         // Without a sweep, the lease path itself refuses the expired connection.
         var d = await LeaseOkAsync(endpoint.Pool);
         Assert.NotSame(c, d);
