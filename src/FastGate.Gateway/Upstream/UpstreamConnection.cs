@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 
@@ -16,8 +17,14 @@ namespace FastGate.Gateway.Upstream;
 /// </remarks>
 internal sealed class UpstreamConnection : IAsyncDisposable
 {
-    // Most upstream heads and small bodies fit in one 4 KiB segment.
+    // Most upstream heads and small bodies fit in one 4 KiB segment; a read that fills its buffer
+    // means a large body is streaming, and the next read asks for 32 KiB so that a 64 KiB body takes
+    // a few system calls instead of sixteen (measured in perf-results/).
     private const int SegmentSize = 4096;
+    private const int LargeReadSize = 32 * 1024;
+
+    // Bytes flushed as several pipe segments are gathered into one send up to this size.
+    private const int MaxGatheredSend = 64 * 1024;
 
     // Inline scheduling: the gateway's own continuations never block, so running them on the socket's
     // completion thread saves a thread-pool hop per read and per send (as Kestrel's
@@ -73,15 +80,17 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         var writer = _receive.Writer;
         try
         {
+            int readSize = SegmentSize;
             while (true)
             {
-                var memory = writer.GetMemory(SegmentSize);
+                var memory = writer.GetMemory(readSize);
                 int received = await Socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
                     break;
                 }
 
+                readSize = received == memory.Length ? LargeReadSize : SegmentSize;
                 writer.Advance(received);
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
@@ -115,10 +124,31 @@ internal sealed class UpstreamConnection : IAsyncDisposable
                     break;
                 }
 
-                foreach (var segment in buffer)
+                if (buffer.IsSingleSegment)
                 {
                     // A stream socket's SendAsync completes once every byte is sent.
-                    await Socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                    await Socket.SendAsync(buffer.First, SocketFlags.None).ConfigureAwait(false);
+                }
+                else if (buffer.Length <= MaxGatheredSend)
+                {
+                    // One system call instead of one per segment: a copy of up to 64 KiB costs less.
+                    var gathered = ArrayPool<byte>.Shared.Rent((int)buffer.Length);
+                    try
+                    {
+                        buffer.CopyTo(gathered);
+                        await Socket.SendAsync(gathered.AsMemory(0, (int)buffer.Length), SocketFlags.None).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(gathered);
+                    }
+                }
+                else
+                {
+                    foreach (var segment in buffer)
+                    {
+                        await Socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                    }
                 }
 
                 reader.AdvanceTo(buffer.End);
