@@ -1,19 +1,7 @@
-using System.Runtime.CompilerServices;
-using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Http1;
 using FastGate.Protocols.Text;
 
 namespace FastGate.Gateway.Server;
-
-/// <summary>Where a field line of a head lives in the head's buffer.</summary>
-internal struct HeaderEntry
-{
-    public int NameStart;
-    public int NameLength;
-    public int ValueStart;
-    public int ValueLength;
-    public KnownHeader Kind;
-}
 
 /// <summary>Form of the request-target (RFC 9112 section 3.2).</summary>
 internal enum TargetForm : byte
@@ -52,12 +40,9 @@ internal sealed class RequestHead
     // at least 4 bytes ("a:\r\n"), so a 16 KiB head has at most ~4,000; browsers send 10-30.
     private const int MaxHeaderCount = 256;
 
-    private byte[] _buffer = [];
-    private int _used;
-    private int _limit;
-    private HeaderEntry[] _headers = new HeaderEntry[32];
+    private readonly Http1HeadStore _store = new();
 
-    public int HeaderCount { get; private set; }
+    public int HeaderCount => _store.FieldCount;
     public Http1Version Version { get; private set; }
     public TargetForm Form { get; private set; }
     public RequestHeadError Error { get; private set; }
@@ -87,18 +72,18 @@ internal sealed class RequestHead
     public bool IsHead { get; private set; }
     public bool IsIdempotent { get; private set; }
 
-    public ReadOnlySpan<byte> Method => _buffer.AsSpan(_methodStart, _methodLength);
-    public ReadOnlySpan<byte> Target => _buffer.AsSpan(_targetStart, _targetLength);
+    public ReadOnlySpan<byte> Method => _store.Slice(_methodStart, _methodLength);
+    public ReadOnlySpan<byte> Target => _store.Slice(_targetStart, _targetLength);
     /// <summary>The path as received (origin-form path, or the path of an absolute-form target).</summary>
-    public ReadOnlySpan<byte> RawPath => _buffer.AsSpan(_pathStart, _pathLength);
+    public ReadOnlySpan<byte> RawPath => _store.Slice(_pathStart, _pathLength);
     /// <summary>The query including '?', or empty.</summary>
-    public ReadOnlySpan<byte> Query => _buffer.AsSpan(_queryStart, _queryLength);
+    public ReadOnlySpan<byte> Query => _store.Slice(_queryStart, _queryLength);
     /// <summary>The normalized path that routing matched (see PathNormalizer).</summary>
-    public ReadOnlySpan<byte> Path => _buffer.AsSpan(_normalizedStart, _normalizedLength);
+    public ReadOnlySpan<byte> Path => _store.Slice(_normalizedStart, _normalizedLength);
 
     /// <summary>The authority the request is for: the absolute-form authority, else the Host field.</summary>
     public ReadOnlySpan<byte> Authority =>
-        _authorityLength > 0 ? _buffer.AsSpan(_authorityStart, _authorityLength)
+        _authorityLength > 0 ? _store.Slice(_authorityStart, _authorityLength)
         : HostIndex >= 0 ? HeaderValue(HostIndex) : default;
 
     public bool HasBody => IsChunked || ContentLength > 0;
@@ -106,19 +91,16 @@ internal sealed class RequestHead
     /// <summary>An Upgrade field that Connection names (RFC 9110 section 7.8).</summary>
     public bool IsUpgrade => UpgradeIndex >= 0 && ConnectionUpgrade;
 
-    public ref readonly HeaderEntry Header(int index) => ref _headers[index];
+    public ref readonly Http1Field Header(int index) => ref _store.Field(index);
 
-    public ReadOnlySpan<byte> HeaderName(int index) => _buffer.AsSpan(_headers[index].NameStart, _headers[index].NameLength);
+    public ReadOnlySpan<byte> HeaderName(int index) => _store.Name(index);
 
-    public ReadOnlySpan<byte> HeaderValue(int index) => _buffer.AsSpan(_headers[index].ValueStart, _headers[index].ValueLength);
+    public ReadOnlySpan<byte> HeaderValue(int index) => _store.Value(index);
 
     /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
     public void Begin(int limit)
     {
-        _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
-        _limit = limit;
-        _used = 0;
-        HeaderCount = 0;
+        _store.Begin(limit);
         Error = RequestHeadError.None;
         Form = TargetForm.Origin;
         _methodLength = _targetLength = _pathLength = _queryLength = _authorityLength = _normalizedLength = 0;
@@ -132,45 +114,11 @@ internal sealed class RequestHead
     }
 
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
-    public void Release()
-    {
-        if (_buffer.Length > 0)
-        {
-            HeadBufferPool.Shared.Return(_buffer);
-            _buffer = [];
-        }
-    }
+    public void Release() => _store.Release();
 
-    public bool HasBuffer => _buffer.Length > 0;
+    public bool HasBuffer => _store.HasBuffer;
 
-    private int Copy(ReadOnlySpan<byte> bytes)
-    {
-        EnsureCapacity(bytes.Length);
-        int start = _used;
-        bytes.CopyTo(_buffer.AsSpan(start));
-        _used += bytes.Length;
-        return start;
-    }
-
-    // Grows by doubling. The caller bounds what is copied by slicing its input to the head limit, so
-    // the buffer never grows past that limit (plus the normalized path, which is no longer than the target).
-    private void EnsureCapacity(int more)
-    {
-        if (_used + more <= _buffer.Length)
-        {
-            return;
-        }
-
-        int size = Math.Max(Math.Max(_buffer.Length * 2, _used + more), HeadBufferPool.InitialSize);
-        var larger = HeadBufferPool.Shared.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
-        _buffer.AsSpan(0, _used).CopyTo(larger);
-        if (_buffer.Length > 0)
-        {
-            HeadBufferPool.Shared.Return(_buffer);
-        }
-
-        _buffer = larger;
-    }
+    private int Copy(ReadOnlySpan<byte> bytes) => _store.Copy(bytes);
 
     public void SetRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1Version version)
     {
@@ -252,7 +200,7 @@ internal sealed class RequestHead
 
     private void SplitPathAndQuery(int start, int length)
     {
-        var span = _buffer.AsSpan(start, length);
+        var span = _store.Slice(start, length);
         // A fragment is not part of a request-target (RFC 9112 section 3.2).
         if (span.Contains((byte)'#'))
         {
@@ -274,17 +222,15 @@ internal sealed class RequestHead
             return false;
         }
 
-        // The normalized path is never longer than the raw one.
-        EnsureCapacity(_pathLength);
-        var destination = _buffer.AsSpan(_used);
+        // The normalized path is never longer than the raw one. Reserve first: it may move the buffer.
+        var destination = _store.Reserve(_pathLength);
         if (!Routing.PathNormalizer.TryNormalize(RawPath, destination, out int written))
         {
             return false;
         }
 
-        _normalizedStart = _used;
+        _normalizedStart = _store.Commit(written);
         _normalizedLength = written;
-        _used += written;
         return true;
     }
 
@@ -296,20 +242,8 @@ internal sealed class RequestHead
             return;
         }
 
-        if (HeaderCount == _headers.Length)
-        {
-            // Grows once per connection up to its steady size; never per request afterwards.
-            Array.Resize(ref _headers, _headers.Length * 2);
-        }
-
         var kind = KnownHeaders.Classify(name);
-        int index = HeaderCount++;
-        ref var entry = ref _headers[index];
-        entry.NameStart = Copy(name);
-        entry.NameLength = name.Length;
-        entry.ValueStart = Copy(value);
-        entry.ValueLength = value.Length;
-        entry.Kind = kind;
+        int index = _store.AddField(name, value, kind);
 
         switch (kind)
         {
@@ -446,19 +380,7 @@ internal sealed class RequestHead
     }
 
     /// <summary>Is the named field listed in a Connection field (and so hop-by-hop)?</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public bool IsListedInConnection(ReadOnlySpan<byte> name)
-    {
-        for (int i = 0; i < HeaderCount; i++)
-        {
-            if (_headers[i].Kind == KnownHeader.Connection && Ascii8.TokenListContains(HeaderValue(i), name))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool IsListedInConnection(ReadOnlySpan<byte> name) => _store.IsListedInConnection(name);
 
     private void SetError(RequestHeadError error)
     {

@@ -1,4 +1,3 @@
-using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Http1;
 using FastGate.Protocols.Text;
 
@@ -20,12 +19,9 @@ internal enum ResponseFraming : byte
 /// </summary>
 internal sealed class ResponseHead
 {
-    private byte[] _buffer = [];
-    private int _used;
-    private int _limit;
-    private Server.HeaderEntry[] _headers = new Server.HeaderEntry[32];
+    private readonly Http1HeadStore _store = new();
 
-    public int HeaderCount { get; private set; }
+    public int HeaderCount => _store.FieldCount;
     public Http1Version Version { get; private set; }
     public int StatusCode { get; private set; }
     public bool IsMalformed { get; private set; }
@@ -38,27 +34,25 @@ internal sealed class ResponseHead
 
     private int _reasonStart, _reasonLength;
 
-    public ReadOnlySpan<byte> ReasonPhrase => _buffer.AsSpan(_reasonStart, _reasonLength);
+    public ReadOnlySpan<byte> ReasonPhrase => _store.Slice(_reasonStart, _reasonLength);
 
-    public ref readonly Server.HeaderEntry Header(int index) => ref _headers[index];
+    public ref readonly Http1Field Header(int index) => ref _store.Field(index);
 
-    public ReadOnlySpan<byte> HeaderName(int index) => _buffer.AsSpan(_headers[index].NameStart, _headers[index].NameLength);
+    public ReadOnlySpan<byte> HeaderName(int index) => _store.Name(index);
 
-    public ReadOnlySpan<byte> HeaderValue(int index) => _buffer.AsSpan(_headers[index].ValueStart, _headers[index].ValueLength);
+    public ReadOnlySpan<byte> HeaderValue(int index) => _store.Value(index);
 
     /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
     public void Begin(int limit)
     {
-        _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
-        _limit = limit;
+        _store.Begin(limit);
         Reset();
     }
 
     /// <summary>Forgets the previous head (an interim 1xx) and keeps the buffer.</summary>
     public void Reset()
     {
-        _used = 0;
-        HeaderCount = 0;
+        _store.Clear();
         StatusCode = 0;
         IsMalformed = false;
         ContentLength = -1;
@@ -68,68 +62,22 @@ internal sealed class ResponseHead
     }
 
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
-    public void Release()
-    {
-        if (_buffer.Length > 0)
-        {
-            HeadBufferPool.Shared.Return(_buffer);
-            _buffer = [];
-        }
-    }
+    public void Release() => _store.Release();
 
-    public bool HasBuffer => _buffer.Length > 0;
-
-    private int Copy(ReadOnlySpan<byte> bytes)
-    {
-        EnsureCapacity(bytes.Length);
-        int start = _used;
-        bytes.CopyTo(_buffer.AsSpan(start));
-        _used += bytes.Length;
-        return start;
-    }
-
-    // Grows by doubling. The caller bounds what is copied by slicing its input to the head limit, so
-    // the buffer never grows past that limit (plus the normalized path, which is no longer than the target).
-    private void EnsureCapacity(int more)
-    {
-        if (_used + more <= _buffer.Length)
-        {
-            return;
-        }
-
-        int size = Math.Max(Math.Max(_buffer.Length * 2, _used + more), HeadBufferPool.InitialSize);
-        var larger = HeadBufferPool.Shared.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
-        _buffer.AsSpan(0, _used).CopyTo(larger);
-        if (_buffer.Length > 0)
-        {
-            HeadBufferPool.Shared.Return(_buffer);
-        }
-
-        _buffer = larger;
-    }
+    public bool HasBuffer => _store.HasBuffer;
 
     public void SetStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reason)
     {
         Version = version;
         StatusCode = statusCode;
-        _reasonStart = Copy(reason);
+        _reasonStart = _store.Copy(reason);
         _reasonLength = reason.Length;
     }
 
     public void AddHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
-        if (HeaderCount == _headers.Length)
-        {
-            Array.Resize(ref _headers, _headers.Length * 2);
-        }
-
         var kind = KnownHeaders.Classify(name);
-        ref var entry = ref _headers[HeaderCount++];
-        entry.NameStart = Copy(name);
-        entry.NameLength = name.Length;
-        entry.ValueStart = Copy(value);
-        entry.ValueLength = value.Length;
-        entry.Kind = kind;
+        _store.AddField(name, value, kind);
 
         switch (kind)
         {
@@ -186,18 +134,7 @@ internal sealed class ResponseHead
     /// <summary>May the upstream connection carry another request after this answer?</summary>
     public bool AllowsReuse => !ConnectionClose && (Version == Http1Version.Http11 || ConnectionKeepAlive);
 
-    public bool IsListedInConnection(ReadOnlySpan<byte> name)
-    {
-        for (int i = 0; i < HeaderCount; i++)
-        {
-            if (_headers[i].Kind == KnownHeader.Connection && Ascii8.TokenListContains(HeaderValue(i), name))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool IsListedInConnection(ReadOnlySpan<byte> name) => _store.IsListedInConnection(name);
 }
 
 internal struct ResponseHeadHandler : IHttp1ResponseHeadHandler

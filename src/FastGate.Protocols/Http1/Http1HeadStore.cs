@@ -1,0 +1,143 @@
+using FastGate.Protocols.Buffers;
+using FastGate.Protocols.Text;
+
+namespace FastGate.Protocols.Http1;
+
+/// <summary>Where one field line of a stored head lives in the store's buffer.</summary>
+internal struct Http1Field
+{
+    public int NameStart;
+    public int NameLength;
+    public int ValueStart;
+    public int ValueLength;
+    public KnownHeader Kind;
+}
+
+/// <summary>
+/// The bytes of one parsed head (request or response), copied out of the connection's input so that
+/// the pipe can be advanced and the head replayed on a retry, plus the positions of its fields. The
+/// buffer starts small, grows on demand from <see cref="HeadBufferPool"/>, and goes back between
+/// messages, so an idle connection holds no head memory. Positions are offsets, so growth is safe.
+/// </summary>
+internal sealed class Http1HeadStore
+{
+    private byte[] _buffer = [];
+    private int _used;
+    private int _limit;
+    private Http1Field[] _fields = new Http1Field[32];
+
+    public int FieldCount { get; private set; }
+
+    public bool HasBuffer => _buffer.Length > 0;
+
+    /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
+    public void Begin(int limit)
+    {
+        _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
+        _limit = limit;
+        Clear();
+    }
+
+    /// <summary>Forgets the stored bytes and fields and keeps the buffer (an interim 1xx answer).</summary>
+    public void Clear()
+    {
+        _used = 0;
+        FieldCount = 0;
+    }
+
+    /// <summary>Gives the buffer back to its pool; every span of the head is invalid afterwards.</summary>
+    public void Release()
+    {
+        if (_buffer.Length > 0)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+
+    public ReadOnlySpan<byte> Slice(int start, int length) => _buffer.AsSpan(start, length);
+
+    /// <summary>Appends bytes; returns where they start.</summary>
+    public int Copy(ReadOnlySpan<byte> bytes)
+    {
+        EnsureCapacity(bytes.Length);
+        int start = _used;
+        bytes.CopyTo(_buffer.AsSpan(start));
+        _used += bytes.Length;
+        return start;
+    }
+
+    /// <summary>At least <paramref name="size"/> free bytes to write into; then <see cref="Commit"/>.</summary>
+    public Span<byte> Reserve(int size)
+    {
+        EnsureCapacity(size);
+        return _buffer.AsSpan(_used);
+    }
+
+    /// <summary>Keeps <paramref name="length"/> bytes written into <see cref="Reserve"/>; returns where they start.</summary>
+    public int Commit(int length)
+    {
+        int start = _used;
+        _used += length;
+        return start;
+    }
+
+    /// <summary>Stores a field line; returns its index.</summary>
+    public int AddField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, KnownHeader kind)
+    {
+        if (FieldCount == _fields.Length)
+        {
+            // Grows once per connection up to its steady size; never per message afterwards.
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+
+        int index = FieldCount++;
+        ref var field = ref _fields[index];
+        field.NameStart = Copy(name);
+        field.NameLength = name.Length;
+        field.ValueStart = Copy(value);
+        field.ValueLength = value.Length;
+        field.Kind = kind;
+        return index;
+    }
+
+    public ref readonly Http1Field Field(int index) => ref _fields[index];
+
+    public ReadOnlySpan<byte> Name(int index) => _buffer.AsSpan(_fields[index].NameStart, _fields[index].NameLength);
+
+    public ReadOnlySpan<byte> Value(int index) => _buffer.AsSpan(_fields[index].ValueStart, _fields[index].ValueLength);
+
+    /// <summary>Is the named field listed in a Connection field, and so hop-by-hop (RFC 9110 section 7.6.1)?</summary>
+    public bool IsListedInConnection(ReadOnlySpan<byte> name)
+    {
+        for (int i = 0; i < FieldCount; i++)
+        {
+            if (_fields[i].Kind == KnownHeader.Connection && Ascii8.TokenListContains(Value(i), name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Grows by doubling. Callers bound what is copied by slicing their input to the head limit, so the
+    // buffer never grows past that limit (plus the normalized path, no longer than the target).
+    private void EnsureCapacity(int more)
+    {
+        if (_used + more <= _buffer.Length)
+        {
+            return;
+        }
+
+        int size = Math.Max(Math.Max(_buffer.Length * 2, _used + more), HeadBufferPool.InitialSize);
+        var larger = HeadBufferPool.Shared.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
+        _buffer.AsSpan(0, _used).CopyTo(larger);
+        if (_buffer.Length > 0)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+        }
+
+        _buffer = larger;
+    }
+}
