@@ -189,7 +189,12 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
     }
 }
 
-/// <summary>A bounded lock-free-enough pool of boxes of one type (a small lock per type).</summary>
+/// <summary>A bounded pool of boxes of one type.</summary>
+/// <remarks>
+/// NOTE: a SpinLock-guarded array was the first version; on one core a thread preempted while holding
+/// it made the others spin into sched_yield. ConcurrentQueue is lock-free and, once its ring segment
+/// has grown to the working set, allocation-free.
+/// </remarks>
 internal static class BoxPool<TBox>
     where TBox : class
 {
@@ -197,51 +202,27 @@ internal static class BoxPool<TBox>
     // dropped, which costs only garbage.
     public const int Capacity = 1024;
 
-    private static readonly TBox?[] Items = new TBox?[Capacity];
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<TBox> Items = new();
     private static int s_count;
-    private static SpinLock s_lock = new(enableThreadOwnerTracking: false);
 
     public static TBox? Rent()
     {
-        bool taken = false;
-        try
+        if (Items.TryDequeue(out var item))
         {
-            s_lock.Enter(ref taken);
-            if (s_count == 0)
-            {
-                return null;
-            }
-
-            var item = Items[--s_count];
-            Items[s_count] = null;
+            Interlocked.Decrement(ref s_count);
             return item;
         }
-        finally
-        {
-            if (taken)
-            {
-                s_lock.Exit(useMemoryBarrier: false);
-            }
-        }
+
+        return null;
     }
 
     public static void Return(TBox item)
     {
-        bool taken = false;
-        try
+        // Race window: two returns may both pass the check at Capacity - 1; the bound is soft by a few.
+        if (Volatile.Read(ref s_count) < Capacity)
         {
-            s_lock.Enter(ref taken);
-            if (s_count < Capacity)
-            {
-                Items[s_count++] = item;
-            }
-        }
-        finally
-        {
-            if (taken)
-            {
-                s_lock.Exit(useMemoryBarrier: false);
-            }
+            Interlocked.Increment(ref s_count);
+            Items.Enqueue(item);
         }
     }
 }
