@@ -299,6 +299,10 @@ class Runner:
             if int(value):
                 errors[label] = int(value)
         succeeded = int(req.group(4))
+        if succeeded == 0 and not errors:
+            # Nothing completed and nothing counted as failed: the target refused the protocol (a
+            # server without HTTP/2 answers the preface with an HTTP/1.1 400 and closes).
+            errors["none-succeeded"] = max(1, int(req.group(1)))
         return {
             "requests": int(req.group(3)),
             "seconds": elapsed,
