@@ -8,6 +8,14 @@ internal enum GatewayProblem : byte
 {
     MalformedRequest,
     UnsafePath,
+    /// <summary>401: no bearer token, or one that failed validation.</summary>
+    Unauthenticated,
+    /// <summary>403: the token lacks a required scope, role or claim.</summary>
+    InsufficientPermissions,
+    /// <summary>403: the client address is not allowed on this route.</summary>
+    AddressForbidden,
+    /// <summary>429: the route's rate limit is exhausted for this key.</summary>
+    TooManyRequests,
     NoRoute,
     MethodNotAllowed,
     RequestTimeout,
@@ -47,6 +55,10 @@ internal static class ProblemResponse
 
         Add(GatewayProblem.MalformedRequest, 400, "Bad Request", "malformed-request", "The request is not valid HTTP/1.1 and was not forwarded.");
         Add(GatewayProblem.UnsafePath, 400, "Bad Request", "unsafe-path", "The request path is malformed or escapes the root.");
+        Add(GatewayProblem.Unauthenticated, 401, "Unauthorized", "unauthenticated", "A valid bearer token is required.");
+        Add(GatewayProblem.InsufficientPermissions, 403, "Forbidden", "insufficient-permissions", "The token does not grant access to this route.");
+        Add(GatewayProblem.AddressForbidden, 403, "Forbidden", "address-forbidden", "Requests from this address are not allowed on this route.");
+        Add(GatewayProblem.TooManyRequests, 429, "Too Many Requests", "rate-limited", "The rate limit for this route is exhausted; retry later.");
         Add(GatewayProblem.NoRoute, 404, "Not Found", "no-route", "No route matches this request.");
         Add(GatewayProblem.MethodNotAllowed, 405, "Method Not Allowed", "method-not-allowed", "The route does not accept this method.");
         Add(GatewayProblem.RequestTimeout, 408, "Request Timeout", "request-timeout", "The request head was not received in time.");
@@ -74,7 +86,8 @@ internal static class ProblemResponse
 
     /// <summary>Writes the whole response (head and body) without flushing.</summary>
     /// <param name="allow">for 405: the methods for the Allow field, comma-separated, or empty</param>
-    public static void Write(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> allow = default)
+    /// <param name="extraFields">complete field lines ("Name: value\r\n") the answer carries, e.g. WWW-Authenticate</param>
+    public static void Write(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> allow = default, ReadOnlySpan<byte> extraFields = default)
     {
         ref readonly var entry = ref Entries[(int)problem];
 
@@ -85,7 +98,7 @@ internal static class ProblemResponse
             + JsonEscapedLength(requestId) + 2;
 
         int retryAfter = RetryAfterSeconds(problem);
-        var span = output.GetSpan(512 + bodyLength + allow.Length + requestId.Length);
+        var span = output.GetSpan(512 + bodyLength + allow.Length + requestId.Length + extraFields.Length);
         int n = 0;
         Put(span, ref n, entry.StatusLine);
         Put(span, ref n, "Content-Type: application/problem+json\r\nContent-Length: "u8);
@@ -112,6 +125,7 @@ internal static class ProblemResponse
             Put(span, ref n, "\r\n"u8);
         }
 
+        Put(span, ref n, extraFields);
         if (!requestId.IsEmpty)
         {
             Put(span, ref n, "X-Request-Id: "u8);
