@@ -532,4 +532,56 @@ public sealed class SecurityConfigErrorTests : IDisposable
             "routes.toml:8:24: unknown key 'allow_authorisation' in the cache of route 'users' (did you mean 'allow_authorization'?)",
             Error(ValidUpstreamAndRoute + "\ncache = { ttl = \"30s\", allow_authorisation = true }"));
     }
+
+    [Fact]
+    public void Issuer_and_audiences_must_not_be_empty_strings()
+    {
+        Assert.Equal(
+            [
+                "routes.toml:3:10: 'issuer' of [auth.default] must not be empty",
+                "routes.toml:4:26: an audience of [auth.default] must not be empty",
+            ],
+            Errors(ValidAuth.Replace("\"https://issuer.example\"\n", "\"\"\n", StringComparison.Ordinal)
+                .Replace("[\"fastgate\"]", "[\"fastgate\", \"\"]", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Jwks_url_must_be_absolute()
+    {
+        Assert.Equal(
+            "routes.toml:6:12: invalid 'jwks_url' '/jwks.json' in [auth.default]: expected an absolute http:// or https:// URL",
+            Error(ValidAuth.Replace("https://issuer.example/jwks.json", "/jwks.json", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Rate_limit_item_must_be_a_table()
+    {
+        Assert.Equal(
+            "routes.toml:2:14: rate limit 'per_client' must be a table, not an integer",
+            Error("[rate_limits]\nper_client = 100"));
+    }
+
+    [Fact]
+    public void Route_naming_a_broken_section_adds_no_error_of_its_own()
+    {
+        Assert.Equal(
+            "routes.toml:9:1: [auth.default] has no key source: give one of jwks_file, jwks_url, secret_env, secret_file",
+            Error(ValidUpstreamAndRoute + "\nauth = \"default\"\n" + AuthHead + "algorithms = [\"RS256\"]"));
+    }
+
+    [Fact]
+    public void Require_role_must_not_be_empty()
+    {
+        Assert.Equal(
+            "routes.toml:9:27: a role in route 'users' must not be empty",
+            Error(ValidUpstreamAndRoute + "\nauth = \"default\"\nrequire = { roles = [\"a\", \"\"] }\n" + ValidAuth));
+    }
+
+    [Fact]
+    public void Require_claim_of_another_type()
+    {
+        Assert.Equal(
+            "routes.toml:9:32: claim 'level' in the require of route 'users' must be a string or a non-empty array of strings, not an integer",
+            Error(ValidUpstreamAndRoute + "\nauth = \"default\"\nrequire = { claims = { level = 3 } }\n" + ValidAuth));
+    }
 }

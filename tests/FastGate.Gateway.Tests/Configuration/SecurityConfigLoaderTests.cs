@@ -175,7 +175,7 @@ public sealed class SecurityConfigLoaderTests : IDisposable
         Assert.Equal(["HS384"], fromFile.Algorithms);
         Assert.Equal(Path.Combine(_directory, "keys", "hmac.key"), fromFile.SecretFile);
         Assert.Null(fromFile.SecretEnv);
-        Assert.Equal(["default", "remote", "hmac_env", "hmac_file"], model.Auth.Keys);
+        Assert.Equal(["default", "hmac_env", "hmac_file", "remote"], model.Auth.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -294,5 +294,60 @@ public sealed class SecurityConfigLoaderTests : IDisposable
         Assert.Empty(model.IpFilters);
         Assert.Null(model.Redis);
         Assert.Null(model.Cache);
+    }
+
+    [Fact]
+    public void Design_example_security_parts_load()
+    {
+        // DESIGN.md's route file, its users route and the sections it names, as written there.
+        var model = Load("""
+            [upstreams.users]
+            endpoints = ["127.0.0.1:9001", "127.0.0.1:9002"]
+
+            [[routes]]
+            name = "users"
+            match = { path = "/api/users/{id}", methods = ["GET", "PUT"], host = "api.example.com" }
+            upstream = "users"
+            rewrite = "/users/{id}"
+            auth = "default"
+            require = { scopes = ["users:read"], roles = [], claims = {} }
+            rate_limit = "per_client"
+            ip_filter = "internal"
+            cache = { ttl = "30s", vary = ["Accept"] }
+            timeout = "5s"
+            retries = 2
+
+            [auth.default]
+            type = "jwt"
+            issuer = "https://issuer.example"
+            audiences = ["fastgate"]
+            algorithms = ["RS256", "ES256"]
+            jwks_file = "keys/jwks.json"
+            clock_skew = "30s"
+            forward_claims = { sub = "X-User-Id" }
+
+            [rate_limits.per_client]
+            rate = 100
+            per = "1s"
+            burst = 200
+            key = "client_ip"
+            store = "local"
+
+            [redis]
+            address = "127.0.0.1:6379"
+
+            [ip_filters.internal]
+            allow = ["127.0.0.0/8", "10.0.0.0/8", "::1/128"]
+            deny = []
+            """);
+        var users = model.Routes[0];
+        Assert.NotNull(users.Require);
+        Assert.Equal((1, 0, 0), (users.Require.Scopes.Count, users.Require.Roles.Count, users.Require.Claims.Count));
+        Assert.Equal(["RS256", "ES256"], users.Auth!.Algorithms);
+        Assert.Equal(200, users.RateLimit!.Burst);
+        Assert.Empty(users.IpFilter!.Deny);
+        Assert.Equal(["accept"], users.Cache!.Vary);
+        Assert.Equal(64L * 1024 * 1024, model.Cache!.MaxBytes);
+        Assert.NotNull(model.Redis);
     }
 }
