@@ -23,6 +23,16 @@ internal sealed class GatewayConfig
 
     /// <summary>In file order.</summary>
     public required IReadOnlyList<RouteConfig> Routes { get; init; }
+
+    public IReadOnlyList<AuthConfig> Auth { get; init; } = [];
+
+    public IReadOnlyList<RateLimitConfig> RateLimits { get; init; } = [];
+
+    public IReadOnlyList<IpFilterConfig> IpFilters { get; init; } = [];
+
+    public RedisConfig? Redis { get; init; }
+
+    public CacheSettingsConfig? Cache { get; init; }
 }
 
 internal sealed class ServerConfig
@@ -138,6 +148,16 @@ internal sealed class RouteConfig
     public ConfigValue<long>? Retries { get; init; }
 
     public ConfigValue<bool>? PreserveHost { get; init; }
+
+    public ConfigValue<string>? Auth { get; init; }
+
+    public RequireConfig? Require { get; init; }
+
+    public ConfigValue<string>? RateLimit { get; init; }
+
+    public ConfigValue<string>? IpFilter { get; init; }
+
+    public RouteCacheConfig? Cache { get; init; }
 
     /// <summary>The route names an action of a later version (aggregate, batch, grpc, soap), already reported.</summary>
     public bool HasUnsupportedAction { get; init; }

@@ -1,19 +1,13 @@
 namespace FastGate.Gateway.Configuration;
 
 /// <summary>Reads the TOML tree into <see cref="GatewayConfig"/>: shapes, types, durations, sizes, unknown keys.</summary>
-internal static class GatewayConfigBinder
+internal static partial class GatewayConfigBinder
 {
     /// <summary>Route keys of later versions that choose what the route does instead of <c>upstream</c>.</summary>
     private static readonly string[] s_unsupportedActions = ["aggregate", "batch", "grpc", "soap"];
 
     /// <summary>Route keys of later versions that add a phase in front of the action.</summary>
-    private static readonly string[] s_unsupportedRouteKeys = ["auth", "require", "rate_limit", "ip_filter", "cache", "aggregate_timeout"];
-
-    /// <summary>Top-level tables of named items that later versions implement.</summary>
-    private static readonly string[] s_unsupportedNamedSections = ["auth", "rate_limits", "ip_filters"];
-
-    /// <summary>Top-level tables that later versions implement.</summary>
-    private static readonly string[] s_unsupportedSections = ["redis", "cache"];
+    private static readonly string[] s_unsupportedRouteKeys = ["aggregate_timeout"];
 
     public static GatewayConfig Bind(TomlTableNode root, string baseDirectory, ConfigErrorList errors)
     {
@@ -23,21 +17,11 @@ internal static class GatewayConfigBinder
         var limits = reader.SubTable("limits", out _) is { } limitsTable ? BindLimits(limitsTable, errors) : null;
         var upstreams = reader.SubTable("upstreams", out _) is { } upstreamsTable ? BindUpstreams(upstreamsTable, errors) : [];
         var routes = reader.Entry("routes") is { } routesEntry ? BindRoutes(reader, routesEntry) : [];
-
-        foreach (var section in s_unsupportedNamedSections)
-        {
-            if (reader.Entry(section) is { } entry)
-            {
-                ReportUnsupportedNamedSection(section, entry, errors);
-            }
-        }
-        foreach (var section in s_unsupportedSections)
-        {
-            if (reader.Entry(section) is { } entry)
-            {
-                errors.Add(entry.Value.Position, $"[{section}] is not supported yet");
-            }
-        }
+        var auth = BindNamed(reader, "auth", "auth", BindAuth);
+        var rateLimits = BindNamed(reader, "rate_limits", "rate limit", BindRateLimit);
+        var ipFilters = BindNamed(reader, "ip_filters", "IP filter", BindIpFilter);
+        var redis = reader.SubTable("redis", out _) is { } redisTable ? BindRedis(redisTable, errors) : null;
+        var cache = reader.SubTable("cache", out _) is { } cacheTable ? BindCacheSettings(cacheTable, errors) : null;
         reader.ReportUnknownKeys();
 
         return new GatewayConfig
@@ -49,26 +33,15 @@ internal static class GatewayConfigBinder
             Limits = limits,
             Upstreams = upstreams,
             Routes = routes,
+            Auth = auth,
+            RateLimits = rateLimits,
+            IpFilters = ipFilters,
+            Redis = redis,
+            Cache = cache,
         };
     }
 
     // Sections are pointed at by their header, keys of a route by the key.
-
-    /// <summary>One error per <c>[section.NAME]</c>, so each of them is pointed at.</summary>
-    private static void ReportUnsupportedNamedSection(string section, TomlEntry entry, ConfigErrorList errors)
-    {
-        if (entry.Value is TomlTableNode { Entries.Count: > 0 } table)
-        {
-            foreach (var item in table.Entries)
-            {
-                errors.Add(item.Value.Position, $"[{section}.{item.Key}] is not supported yet");
-            }
-        }
-        else
-        {
-            errors.Add(entry.Value.Position, $"[{section}] is not supported yet");
-        }
-    }
 
     private static ServerConfig BindServer(TomlTableNode table, ConfigErrorList errors)
     {
@@ -265,11 +238,11 @@ internal static class GatewayConfigBinder
         foreach (var key in s_unsupportedActions)
         {
             hasUnsupportedAction |= table.Find(key) is not null;
-            reader.Unsupported(key, $"'{key}' is not supported yet ({display})");
+            reader.Reject(key, $"'{key}' is not supported yet ({display})");
         }
         foreach (var key in s_unsupportedRouteKeys)
         {
-            reader.Unsupported(key, $"'{key}' is not supported yet ({display})");
+            reader.Reject(key, $"'{key}' is not supported yet ({display})");
         }
 
         var config = new RouteConfig
@@ -284,6 +257,11 @@ internal static class GatewayConfigBinder
             Timeout = reader.Duration("timeout"),
             Retries = reader.Integer("retries"),
             PreserveHost = reader.Boolean("preserve_host"),
+            Auth = reader.String("auth"),
+            Require = reader.SubTable("require", out var requireEntry) is { } requireTable ? BindRequire(requireTable, requireEntry, display, errors) : null,
+            RateLimit = reader.String("rate_limit"),
+            IpFilter = reader.String("ip_filter"),
+            Cache = reader.SubTable("cache", out var cacheEntry) is { } cacheTable ? BindRouteCache(cacheTable, cacheEntry, display, errors) : null,
             HasUnsupportedAction = hasUnsupportedAction,
         };
         reader.ReportUnknownKeys();

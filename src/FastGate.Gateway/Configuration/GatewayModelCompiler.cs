@@ -10,7 +10,7 @@ namespace FastGate.Gateway.Configuration;
 /// and builds the immutable <see cref="GatewayModel"/>. Every problem is reported; the model only exists
 /// when there are none.
 /// </summary>
-internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList errors)
+internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigErrorList errors)
 {
     private static readonly (string Name, BalanceMode Mode)[] s_balanceModes =
     [
@@ -45,6 +45,7 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
                 upstreams.Add(model.Name, model);
             }
         }
+        CompileSecurityAndTraffic();
         var (routes, matchPositions) = CompileRoutes(upstreams);
 
         // Built even when other routes failed, so conflicts among the good ones are reported in the same pass.
@@ -67,6 +68,11 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
             Routes = routes,
             Table = table,
             SourcePath = config.FileName,
+            Auth = _auth,
+            RateLimits = _rateLimits,
+            IpFilters = _ipFilters,
+            Redis = _redis,
+            Cache = CacheSettings(routes),
         };
     }
 
@@ -97,7 +103,7 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         var trusted = new List<IPNetwork>();
         foreach (var text in server?.TrustedProxies?.Value ?? [])
         {
-            if (Network(text) is { } network)
+            if (Network(text, "trusted proxy", "") is { } network)
             {
                 trusted.Add(network);
             }
@@ -105,7 +111,9 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
         return listen.Count == 0 ? null : new ServerModel { Listen = listen, TrustedProxies = trusted };
     }
 
-    private IPNetwork? Network(ConfigValue<string> text)
+    /// <param name="what">the item in messages: "trusted proxy"</param>
+    /// <param name="where">appended to the item in messages: "" or " in [ip_filters.x]"</param>
+    private IPNetwork? Network(ConfigValue<string> text, string what, string where)
     {
         var slash = text.Value.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? text.Value : text.Value[..slash];
@@ -120,13 +128,13 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
                 if (!network.BaseAddress.Equals(address))
                 {
                     // 10.0.0.1/8 is most likely a typo of one of the two; do not guess which silently.
-                    errors.Add(text.Position, $"trusted proxy '{text.Value}' has bits set past its prefix (did you mean '{network}'?)");
+                    errors.Add(text.Position, $"{what} '{text.Value}'{where} has bits set past its prefix (did you mean '{network}'?)");
                     return null;
                 }
                 return network;
             }
         }
-        errors.Add(text.Position, $"invalid trusted proxy '{text.Value}': expected an IP address or a network like \"10.0.0.0/8\" or \"fd00::/8\"");
+        errors.Add(text.Position, $"invalid {what} '{text.Value}'{where}: expected an IP address or a network like \"10.0.0.0/8\" or \"fd00::/8\"");
         return null;
     }
 
@@ -459,6 +467,7 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
             errors.Add(InString(rewriteText, rewriteOffset), $"invalid rewrite in {route.Display}: {rewriteError}");
         }
         var retries = (int)InRange(route.Retries, "retries", 0, MaxRetries, 0);
+        var phases = RoutePhases(route, methods);
 
         // An upstream that failed on its own has been reported there; its routes add nothing more.
         if (errors.Count > before || name is null || path is null || upstream is null)
@@ -478,6 +487,11 @@ internal sealed class GatewayModelCompiler(GatewayConfig config, ConfigErrorList
             Timeout = route.Timeout?.Value ?? defaults.Timeout,
             Retries = retries,
             PreserveHost = route.PreserveHost?.Value ?? defaults.PreserveHost,
+            Auth = phases.Auth,
+            Require = phases.Require,
+            RateLimit = phases.RateLimit,
+            IpFilter = phases.IpFilter,
+            Cache = phases.Cache,
         };
     }
 

@@ -5,7 +5,7 @@ internal sealed record ConfigValue<T>(T Value, SourcePosition KeyPosition, Sourc
 
 /// <summary>
 /// Reads the keys of one table with their types, and reports what is left: unknown keys (with the closest
-/// known one) and keys of features a later version implements.
+/// known one), keys of features a later version implements, and keys never accepted.
 /// </summary>
 internal sealed class TableReader(TomlTableNode table, string context, ConfigErrorList errors)
 {
@@ -146,8 +146,8 @@ internal sealed class TableReader(TomlTableNode table, string context, ConfigErr
         return null;
     }
 
-    /// <summary>A key of a feature that a later version implements: an error when present, never ignored.</summary>
-    public void Unsupported(string key, string message)
+    /// <summary>A key that is an error whenever present, never ignored: a feature of a later version, or a form never accepted.</summary>
+    public void Reject(string key, string message)
     {
         if (Entry(key) is { } entry)
         {

@@ -18,6 +18,12 @@ internal sealed class GatewayModel
     public required RouteTable Table { get; init; }
     /// <summary>Path of the route file this model came from (for messages and reload).</summary>
     public string? SourcePath { get; init; }
+    public IReadOnlyDictionary<string, AuthModel> Auth { get; init; } = new Dictionary<string, AuthModel>();
+    public IReadOnlyDictionary<string, RateLimitModel> RateLimits { get; init; } = new Dictionary<string, RateLimitModel>();
+    public IReadOnlyDictionary<string, IpFilterModel> IpFilters { get; init; } = new Dictionary<string, IpFilterModel>();
+    public RedisModel? Redis { get; init; }
+    /// <summary>The <c>[cache]</c> section; the defaults when only routes ask for caching; null when nothing caches.</summary>
+    public CacheSettingsModel? Cache { get; init; }
 }
 
 internal sealed class ServerModel
@@ -138,4 +144,11 @@ internal sealed class RouteModel
     public int Retries { get; init; }
     /// <summary>Send the client's Host upstream (true) or the endpoint's authority (false).</summary>
     public bool PreserveHost { get; init; } = true;
+    /// <summary>The JWT policy every request must pass, or null for anonymous access.</summary>
+    public AuthModel? Auth { get; init; }
+    /// <summary>Only with <see cref="Auth"/>.</summary>
+    public RequireModel? Require { get; init; }
+    public RateLimitModel? RateLimit { get; init; }
+    public IpFilterModel? IpFilter { get; init; }
+    public RouteCacheModel? Cache { get; init; }
 }

@@ -19,6 +19,7 @@ public class ExampleFilesTests
     {
         Assert.Contains("basic.toml", ExampleFiles());
         Assert.Contains("loadbalancing.toml", ExampleFiles());
+        Assert.Contains("security.toml", ExampleFiles());
     }
 
     [Theory]
