@@ -27,10 +27,25 @@ internal static class JwtCorpus
     /// ValidTypes is set.</summary>
     public const string TypDifference = "Microsoft accepts any typ";
 
-    /// <summary>FastGate requires canonical base64url (no '=', zero unused bits); Microsoft's decoder ignores the
-    /// unused bits of the last character, and the signature is over the encoded text, so a re-signed
-    /// non-canonical header or a signature with flipped unused bits verifies for it.</summary>
-    public const string Base64Difference = "Microsoft accepts non-canonical base64url";
+    /// <summary>RFC 7519 section 2 defines NumericDate as a JSON number; Microsoft also parses a string.</summary>
+    public const string NumericDateDifference = "Microsoft accepts a string exp";
+
+    /// <summary>RFC 7515 section 4.1.11: a recipient MUST reject a "crit" it does not understand; Microsoft's
+    /// handler ignores "crit".</summary>
+    public const string CritDifference = "Microsoft ignores crit";
+
+    /// <summary>FastGate requires unpadded base64url (RFC 7515 section 2); Microsoft's decoder skips '=' padding
+    /// of the signature (the signature is not part of the signing input, so padding it keeps it valid).</summary>
+    public const string PaddingDifference = "Microsoft accepts a padded signature";
+
+    /// <summary>FastGate rejects a header or payload with content after its JSON object; Microsoft stops reading
+    /// at the end of the object.</summary>
+    public const string TrailingJsonDifference = "Microsoft ignores content after the JSON object";
+
+    /// <summary>RFC 7515 section 4 and RFC 7519 section 4 let a parser reject duplicate member names or take the
+    /// last; FastGate rejects them, so FastGate and an upstream parser can never read different claims from one
+    /// token. Microsoft accepts them.</summary>
+    public const string DuplicateDifference = "Microsoft accepts duplicate claim names";
 
     public static JwtPolicy Policy => JwtTestKeys.Policy(CorpusAlgorithms);
 
@@ -50,7 +65,7 @@ internal static class JwtCorpus
         long now = Now;
         cases.Add(new("valid_aud_array", Sign(Header(JwtAlgorithms.RS256), Payload(aud: "[\"x\",\"fastgate\"]"), JwtAlgorithms.RS256), JwtValidationResult.Valid));
         cases.Add(new("valid_second_audience", Sign(Header(JwtAlgorithms.RS256), Payload(aud: "\"other-audience\""), JwtAlgorithms.RS256), JwtValidationResult.Valid));
-        cases.Add(new("valid_expired_within_skew", Sign(Header(JwtAlgorithms.ES256), Payload(exp: now - 10), JwtAlgorithms.ES256), JwtValidationResult.Valid));
+        cases.Add(new("valid_expired_within_skew", Sign(Header(JwtAlgorithms.ES256), Payload(exp: now - 10, nbf: now - 100, iat: now - 100), JwtAlgorithms.ES256), JwtValidationResult.Valid));
         cases.Add(new("valid_nbf_within_skew", Sign(Header(JwtAlgorithms.ES256), Payload(nbf: now + 10), JwtAlgorithms.ES256), JwtValidationResult.Valid));
         cases.Add(new("valid_typ_at_jwt", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"at+jwt\"}", Payload(), JwtAlgorithms.RS256), JwtValidationResult.Valid));
         cases.Add(new("valid_typ_lowercase", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"jwt\"}", Payload(), JwtAlgorithms.RS256), JwtValidationResult.Valid));
@@ -102,7 +117,7 @@ internal static class JwtCorpus
             new("expired", Sign(rs, Payload(exp: now - 3600), JwtAlgorithms.RS256), JwtValidationResult.Expired),
             new("expired_beyond_skew", Sign(rs, Payload(exp: now - 60), JwtAlgorithms.RS256), JwtValidationResult.Expired),
             new("exp_missing", Sign(rs, $"{{\"iss\":\"{Issuer}\",\"aud\":\"{Audience}\"}}", JwtAlgorithms.RS256), JwtValidationResult.MissingExpiry),
-            new("exp_string", Sign(rs, $"{{\"iss\":\"{Issuer}\",\"aud\":\"{Audience}\",\"exp\":\"{now + 3600}\"}}", JwtAlgorithms.RS256), JwtValidationResult.Malformed),
+            new("exp_string", Sign(rs, $"{{\"iss\":\"{Issuer}\",\"aud\":\"{Audience}\",\"exp\":\"{now + 3600}\"}}", JwtAlgorithms.RS256), JwtValidationResult.Malformed, NumericDateDifference),
             new("nbf_future", Sign(rs, Payload(nbf: now + 3600), JwtAlgorithms.RS256), JwtValidationResult.NotYetValid),
             new("iat_future", Sign(rs, Payload(iat: now + 3600), JwtAlgorithms.RS256), JwtValidationResult.IssuedInFuture, IatDifference),
 
@@ -117,7 +132,7 @@ internal static class JwtCorpus
             new("aud_missing", Sign(rs, $"{{\"iss\":\"{Issuer}\",\"exp\":{now + 3600}}}", JwtAlgorithms.RS256), JwtValidationResult.WrongAudience),
 
             // Header parameters.
-            new("crit_unknown", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"crit\":[\"exp2\"],\"exp2\":1}", payload, JwtAlgorithms.RS256), JwtValidationResult.UnknownCriticalHeader),
+            new("crit_unknown", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"crit\":[\"exp2\"],\"exp2\":1}", payload, JwtAlgorithms.RS256), JwtValidationResult.UnknownCriticalHeader, CritDifference),
             new("typ_jwe", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"JOSE+JSON\"}", payload, JwtAlgorithms.RS256), JwtValidationResult.WrongType, TypDifference),
             new("typ_dpop", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"dpop+jwt\"}", payload, JwtAlgorithms.RS256), JwtValidationResult.WrongType, TypDifference),
 
@@ -133,17 +148,17 @@ internal static class JwtCorpus
             new("invalid_char_payload", Replace(Sign(rs, payload, JwtAlgorithms.RS256), 1, 5, '*'), JwtValidationResult.Malformed),
             new("standard_base64_char", Replace(Sign(rs, payload, JwtAlgorithms.RS256), 2, 5, '+'), JwtValidationResult.Malformed),
             new("padding_header", PadPart(Sign(UnalignedHeader(), payload, JwtAlgorithms.HS256), 0), JwtValidationResult.Malformed),
-            new("padding_signature", Sign(rs, payload, JwtAlgorithms.RS256) + "==", JwtValidationResult.Malformed),
-            new("non_canonical_signature", NonCanonicalSignature(Sign(rs, payload, JwtAlgorithms.RS256)), JwtValidationResult.Malformed, Base64Difference),
-            new("non_canonical_header_resigned", SignEncoded(NonCanonical(B64(UnalignedHeader())), B64(payload), JwtAlgorithms.HS256), JwtValidationResult.Malformed, Base64Difference),
+            new("padding_signature", Sign(rs, payload, JwtAlgorithms.RS256) + "==", JwtValidationResult.Malformed, PaddingDifference),
+            new("non_canonical_signature", NonCanonicalSignature(Sign(rs, payload, JwtAlgorithms.RS256)), JwtValidationResult.Malformed),
+            new("non_canonical_header_resigned", SignEncoded(NonCanonical(B64(UnalignedHeader())), B64(payload), JwtAlgorithms.HS256), JwtValidationResult.Malformed),
             new("whitespace_in_token", Replace(Sign(rs, payload, JwtAlgorithms.RS256), 1, 5, ' '), JwtValidationResult.Malformed),
 
             // JSON.
             new("header_bad_json", SignWith("{\"alg\":\"HS256\",\"kid\":\"hmac\"", payload, i => HMACSHA256.HashData(HmacSecret, i)), JwtValidationResult.Malformed),
             new("header_array", SignWith("[\"HS256\"]", payload, i => HMACSHA256.HashData(HmacSecret, i)), JwtValidationResult.Malformed),
-            new("header_trailing_garbage", SignWith(Header(JwtAlgorithms.HS256) + "x", payload, i => HMACSHA256.HashData(HmacSecret, i)), JwtValidationResult.Malformed),
+            new("header_trailing_garbage", SignWith(Header(JwtAlgorithms.HS256) + "x", payload, i => HMACSHA256.HashData(HmacSecret, i)), JwtValidationResult.Malformed, TrailingJsonDifference),
             new("payload_bad_json", Sign(rs, payload[..^1], JwtAlgorithms.RS256), JwtValidationResult.Malformed),
-            new("payload_trailing_garbage", Sign(rs, payload + "{}", JwtAlgorithms.RS256), JwtValidationResult.Malformed),
+            new("payload_trailing_garbage", Sign(rs, payload + "{}", JwtAlgorithms.RS256), JwtValidationResult.Malformed, TrailingJsonDifference),
             new("payload_comment", Sign(rs, payload.Replace("{", "{/*c*/", StringComparison.Ordinal), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
             new("payload_not_object", Sign(rs, "\"hello\"", JwtAlgorithms.RS256), JwtValidationResult.Malformed),
             new("payload_invalid_utf8", SignEncoded(B64(rs), B64([.. Encoding.UTF8.GetBytes(payload[..^1]), .. ",\"x\":\""u8.ToArray(), 0xC3, 0x28, (byte)'"', (byte)'}']), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
@@ -151,9 +166,9 @@ internal static class JwtCorpus
 
             // Duplicate names (RFC 7515 section 4, RFC 7519 section 4).
             new("duplicate_iss", Sign(rs, Payload(iss: Issuer, extra: ",\"iss\":\"https://evil.example\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
-            new("duplicate_exp", Sign(rs, Payload(exp: now - 3600, extra: $",\"exp\":{now + 3600}"), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
-            new("duplicate_escaped_aud", Sign(rs, Payload(extra: ",\"a\\u0075d\":\"fastgate\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
-            new("duplicate_custom_claim", Sign(rs, Payload(extra: ",\"role\":\"user\",\"role\":\"admin\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
+            new("duplicate_exp", Sign(rs, Payload(exp: now - 3600, extra: $",\"exp\":{now + 3600}"), JwtAlgorithms.RS256), JwtValidationResult.Malformed, DuplicateDifference),
+            new("duplicate_escaped_aud", Sign(rs, Payload(extra: ",\"a\\u0075d\":\"fastgate\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed, DuplicateDifference),
+            new("duplicate_custom_claim", Sign(rs, Payload(extra: ",\"role\":\"user\",\"role\":\"admin\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed, DuplicateDifference),
             new("duplicate_header_alg", SignWith("{\"alg\":\"HS256\",\"kid\":\"hmac\",\"alg\":\"RS256\"}", payload, i => HMACSHA256.HashData(HmacSecret, i)), JwtValidationResult.Malformed),
         };
         return cases;
