@@ -1,0 +1,660 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace FastGate.Gateway.Security;
+
+/// <summary>Validates compact JWS tokens (RFC 7519, RFC 7515) against one <see cref="JwtPolicy"/>, following
+/// the JWT best current practice (RFC 8725); allocation-free per token.</summary>
+/// <remarks>
+/// Order of checks, each failing fast with its own <see cref="JwtValidationResult"/>:
+/// <list type="number">
+/// <item>size, before any decoding; then the verified-token cache (a hit skips everything below but "exp");</item>
+/// <item>three parts, strict base64url of the header, the header JSON (unique names, valid UTF-8);</item>
+/// <item>"alg" against the policy's allow-list before anything else is looked at (RFC 8725 section 3.1);
+/// "none" cannot be allowed; then "crit" (RFC 7515 section 4.1.11: FastGate understands no extension, so
+/// any "crit" is rejected) and "typ";</item>
+/// <item>the key: by "kid" (unknown: a throttled refresh is requested); a key verifies only the algorithms of
+/// its type and declared "alg" (RFC 8725 section 3.1: an RSA public key is never an HMAC secret). Keys without
+/// a "kid" are candidates for any token; a token without "kid" is tried with every fitting key;</item>
+/// <item>the signature, before the payload JSON is parsed, so unauthenticated bytes never reach the parser;</item>
+/// <item>the claims: "exp" required; "exp", "nbf", "iat" with the clock skew (RFC 7519 section 4.1);
+/// "iss" exact; "aud" a string or an array holding one of the policy's audiences (RFC 8725 sections 3.8, 3.9).</item>
+/// </list>
+/// Header parameters that carry keys ("jwk", "jku", "x5u", "x5c") are ignored: keys come only from the key set.
+/// Thread-safe; one instance per <c>[auth.NAME]</c>.
+/// </remarks>
+[SkipLocalsInit]
+internal sealed class JwtValidator
+{
+    /// <summary>An RSA 8192 signature; ES512 is 132 bytes, HS512 64.</summary>
+    private const int MaxSignatureBytes = 1024;
+    private const int MaxKidBytes = 256;
+    /// <summary>Top-level members of a header or payload: real tokens have 5-25; more is rejected as Malformed.</summary>
+    private const int MaxMembers = 64;
+    private const int MemberNameBytes = 1024;
+
+    [ThreadStatic]
+    private static JwtValidationContext? t_context;
+
+    private readonly JwtPolicy _policy;
+    private readonly IJwtKeySource _keys;
+    private readonly VerifiedTokenCache? _cache;
+
+    /// <param name="cacheCapacity">verified tokens kept (rounded up to a power of two); 0 disables the cache</param>
+    public JwtValidator(JwtPolicy policy, IJwtKeySource keys, int cacheCapacity = VerifiedTokenCache.DefaultCapacity)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(keys);
+        _policy = policy;
+        _keys = keys;
+        _cache = cacheCapacity > 0 ? new VerifiedTokenCache(cacheCapacity) : null;
+    }
+
+    public JwtPolicy Policy => _policy;
+
+    /// <summary>Validates with a context owned by the calling thread: <paramref name="claims"/> stays valid only
+    /// until the next validation on this thread, so read it before any await (or use the context overload).</summary>
+    public JwtValidationResult Validate(ReadOnlySpan<byte> token, long nowUnixSeconds, out JwtClaims claims)
+    {
+        JwtValidationContext context = t_context ??= new JwtValidationContext();
+        JwtValidationResult result = Validate(token, nowUnixSeconds, context);
+        claims = context.Claims;
+        return result;
+    }
+
+    /// <summary>Validates; on <see cref="JwtValidationResult.Valid"/> the claims are in
+    /// <see cref="JwtValidationContext.Claims"/> until the context validates another token.</summary>
+    public JwtValidationResult Validate(ReadOnlySpan<byte> token, long nowUnixSeconds, JwtValidationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Reset();
+        if (token.Length > _policy.MaxTokenSize)
+        {
+            return JwtValidationResult.TooLarge;
+        }
+
+        JwtKeySet keys = _keys.Current;
+        ulong hash = 0;
+        if (_cache is not null)
+        {
+            hash = _cache.Hash(token);
+            VerifiedTokenCache.Entry? entry = _cache.Find(token, hash, keys);
+            if (entry is not null)
+            {
+                if (nowUnixSeconds - _policy.ClockSkewSeconds >= entry.ExpiresAt)
+                {
+                    return JwtValidationResult.Expired;
+                }
+
+                context.SetPayload(entry.Payload, entry.ExpiresAt);
+                return JwtValidationResult.Valid;
+            }
+        }
+
+        try
+        {
+            JwtValidationResult result = ValidateUncached(token, nowUnixSeconds, keys, context, out long expiresAt);
+            if (result == JwtValidationResult.Valid && _cache is not null)
+            {
+                _cache.Add(token, hash, context.Claims.Payload, expiresAt, keys, nowUnixSeconds);
+            }
+
+            return result;
+        }
+        catch (JsonException)
+        {
+            // Utf8JsonReader reports invalid JSON by throwing; only hostile or broken tokens get here.
+            context.Reset();
+            return JwtValidationResult.Malformed;
+        }
+    }
+
+    /// <summary>The token of an Authorization field value "Bearer TOKEN" (RFC 6750 section 2.1; the scheme is
+    /// case-insensitive, RFC 9110 section 11.1).</summary>
+    public static bool TryGetBearerToken(ReadOnlySpan<byte> authorization, out ReadOnlySpan<byte> token)
+    {
+        token = default;
+        if (authorization.Length < 8 || !System.Text.Ascii.EqualsIgnoreCase(authorization[..6], "Bearer"u8) || authorization[6] != (byte)' ')
+        {
+            return false;
+        }
+
+        token = authorization[7..].Trim((byte)' ');
+        return !token.IsEmpty;
+    }
+
+    private JwtValidationResult ValidateUncached(
+        ReadOnlySpan<byte> token, long now, JwtKeySet keys, JwtValidationContext context, out long expiresAt)
+    {
+        expiresAt = 0;
+
+        // RFC 7515 section 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature).
+        int firstDot = token.IndexOf((byte)'.');
+        if (firstDot <= 0)
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        int secondDot = token[(firstDot + 1)..].IndexOf((byte)'.');
+        if (secondDot <= 0)
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        secondDot += firstDot + 1;
+        ReadOnlySpan<byte> encodedHeader = token[..firstDot];
+        ReadOnlySpan<byte> encodedPayload = token[(firstDot + 1)..secondDot];
+        ReadOnlySpan<byte> encodedSignature = token[(secondDot + 1)..];
+        ReadOnlySpan<byte> signingInput = token[..secondDot];
+        if (encodedSignature.Contains((byte)'.'))
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        int headerCapacity = Base64UrlStrict.MaxDecodedLength(encodedHeader.Length);
+        Span<byte> buffer = context.GetBuffer(headerCapacity + Base64UrlStrict.MaxDecodedLength(encodedPayload.Length));
+        if (!Base64UrlStrict.TryDecode(encodedHeader, buffer, out int headerLength))
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        ReadOnlySpan<byte> header = buffer[..headerLength];
+        Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
+        JwtValidationResult headerResult = ReadHeader(header, kidBuffer, out JwtAlgorithms algorithm, out int kidLength);
+        if (headerResult != JwtValidationResult.Valid)
+        {
+            return headerResult;
+        }
+
+        if (!Base64UrlStrict.TryDecode(encodedPayload, buffer[headerCapacity..], out int payloadLength))
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        Span<byte> signature = stackalloc byte[MaxSignatureBytes];
+        if (encodedSignature.Length > Base64UrlStrict.MaxDecodedLength(MaxSignatureBytes) + 4
+            || !Base64UrlStrict.TryDecode(encodedSignature, signature, out int signatureLength))
+        {
+            return encodedSignature.IsEmpty ? JwtValidationResult.BadSignature : JwtValidationResult.Malformed;
+        }
+
+        JwtValidationResult signatureResult = VerifySignature(
+            keys, algorithm, kidLength < 0 ? default : kidBuffer[..kidLength], kidLength >= 0, signingInput, signature[..signatureLength]);
+        if (signatureResult != JwtValidationResult.Valid)
+        {
+            return signatureResult;
+        }
+
+        ReadOnlySpan<byte> payload = buffer.Slice(headerCapacity, payloadLength);
+        JwtValidationResult claimsResult = ReadClaims(payload, now, out expiresAt);
+        if (claimsResult == JwtValidationResult.Valid)
+        {
+            context.SetPayload(headerCapacity, payloadLength, expiresAt);
+        }
+
+        return claimsResult;
+    }
+
+    /// <param name="kidLength">-1 when the header has no "kid"</param>
+    private JwtValidationResult ReadHeader(ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength)
+    {
+        algorithm = JwtAlgorithms.None;
+        kidLength = -1;
+        if (!Utf8.IsValid(header))
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        bool hasAlgorithm = false;
+        bool knownAlgorithm = false;
+        bool hasCrit = false;
+        bool typeOk = true;
+        var names = new MemberNames(stackalloc byte[MemberNameBytes], stackalloc ushort[MaxMembers]);
+        Span<byte> algorithmName = stackalloc byte[8];
+        var reader = new Utf8JsonReader(header);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!names.TryAdd(in reader))
+            {
+                return JwtValidationResult.Malformed;
+            }
+
+            if (reader.ValueTextEquals("alg"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    return JwtValidationResult.Malformed;
+                }
+
+                hasAlgorithm = true;
+                knownAlgorithm = TryCopyString(in reader, algorithmName, out int nameLength)
+                    && JwtAlgorithmInfo.TryParse(algorithmName[..nameLength], out algorithm);
+            }
+            else if (reader.ValueTextEquals("kid"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    return JwtValidationResult.Malformed;
+                }
+
+                // A kid longer than any configured one cannot match: -2 keeps "present" without the bytes.
+                kidLength = TryCopyString(in reader, kid, out int written) ? written : -2;
+            }
+            else if (reader.ValueTextEquals("typ"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    return JwtValidationResult.Malformed;
+                }
+
+                typeOk = IsAcceptedType(ref reader);
+            }
+            else if (reader.ValueTextEquals("crit"u8))
+            {
+                reader.Read();
+                hasCrit = true;
+                reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        // Anything after the object throws in Read (one JSON value per document).
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        if (!hasAlgorithm)
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        if (!knownAlgorithm || (algorithm & _policy.Algorithms) == 0)
+        {
+            return JwtValidationResult.AlgorithmNotAllowed;
+        }
+
+        if (hasCrit)
+        {
+            return JwtValidationResult.UnknownCriticalHeader;
+        }
+
+        if (kidLength == -2)
+        {
+            kidLength = 0;
+            return JwtValidationResult.UnknownKey;
+        }
+
+        return typeOk ? JwtValidationResult.Valid : JwtValidationResult.WrongType;
+    }
+
+    /// <summary>"JWT" (RFC 7519 section 5.1) or "at+jwt" (RFC 9068 section 2.1), with or without the
+    /// "application/" prefix, case-insensitive (RFC 7515 section 4.1.9).</summary>
+    private static bool IsAcceptedType(ref Utf8JsonReader reader)
+    {
+        Span<byte> type = stackalloc byte[32];
+        if (!TryCopyString(in reader, type, out int length))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> value = type[..length];
+        if (value.Length > 12 && System.Text.Ascii.EqualsIgnoreCase(value[..12], "application/"u8))
+        {
+            value = value[12..];
+        }
+
+        return System.Text.Ascii.EqualsIgnoreCase(value, "JWT"u8) || System.Text.Ascii.EqualsIgnoreCase(value, "at+jwt"u8);
+    }
+
+    private JwtValidationResult VerifySignature(
+        JwtKeySet keys, JwtAlgorithms algorithm, ReadOnlySpan<byte> kid, bool hasKid, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
+    {
+        if (hasKid)
+        {
+            JwtKey? key = keys.Find(kid);
+            if (key is not null)
+            {
+                if (!key.Supports(algorithm))
+                {
+                    return JwtValidationResult.KeyAlgorithmMismatch;
+                }
+
+                return Verify(key, algorithm, signingInput, signature) ? JwtValidationResult.Valid : JwtValidationResult.BadSignature;
+            }
+        }
+
+        // No kid, or a kid no key carries: keys configured without a kid are candidates for any token.
+        bool candidate = false;
+        foreach (JwtKey key in keys.All)
+        {
+            if ((hasKid && key.KidUtf8 is not null) || !key.Supports(algorithm))
+            {
+                continue;
+            }
+
+            candidate = true;
+            if (Verify(key, algorithm, signingInput, signature))
+            {
+                return JwtValidationResult.Valid;
+            }
+        }
+
+        if (!candidate)
+        {
+            if (hasKid)
+            {
+                // The issuer may have rotated its keys since the last fetch.
+                _keys.RequestRefresh();
+            }
+
+            return JwtValidationResult.UnknownKey;
+        }
+
+        return JwtValidationResult.BadSignature;
+    }
+
+    private static bool Verify(JwtKey key, JwtAlgorithms algorithm, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
+    {
+        try
+        {
+            switch (key.Type)
+            {
+                case JwtKeyType.Oct:
+                    Span<byte> mac = stackalloc byte[64];
+                    int length = algorithm switch
+                    {
+                        JwtAlgorithms.HS256 => HMACSHA256.HashData(key.Secret, signingInput, mac),
+                        JwtAlgorithms.HS384 => HMACSHA384.HashData(key.Secret, signingInput, mac),
+                        _ => HMACSHA512.HashData(key.Secret, signingInput, mac),
+                    };
+                    return signature.Length == length && CryptographicOperations.FixedTimeEquals(mac[..length], signature);
+                case JwtKeyType.Rsa:
+                    RSASignaturePadding padding = (algorithm & (JwtAlgorithms.PS256 | JwtAlgorithms.PS384 | JwtAlgorithms.PS512)) != 0
+                        ? RSASignaturePadding.Pss
+                        : RSASignaturePadding.Pkcs1;
+                    return key.Rsa!.VerifyData(signingInput, signature, JwtAlgorithmInfo.Hash(algorithm), padding);
+                default:
+                    // RFC 7518 section 3.4: R || S, each the size of the curve order, not DER.
+                    return key.Ecdsa!.VerifyData(
+                        signingInput, signature, JwtAlgorithmInfo.Hash(algorithm), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            }
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private JwtValidationResult ReadClaims(ReadOnlySpan<byte> payload, long now, out long expiresAt)
+    {
+        expiresAt = 0;
+        if (!Utf8.IsValid(payload))
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        bool hasExpiry = false;
+        long notBefore = long.MinValue;
+        long issuedAt = long.MinValue;
+        bool issuerOk = false;
+        bool audienceOk = false;
+        var names = new MemberNames(stackalloc byte[MemberNameBytes], stackalloc ushort[MaxMembers]);
+        var reader = new Utf8JsonReader(payload);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!names.TryAdd(in reader))
+            {
+                return JwtValidationResult.Malformed;
+            }
+
+            if (reader.ValueTextEquals("exp"u8))
+            {
+                reader.Read();
+                if (!TryGetNumericDate(ref reader, out expiresAt))
+                {
+                    return JwtValidationResult.Malformed;
+                }
+
+                hasExpiry = true;
+            }
+            else if (reader.ValueTextEquals("nbf"u8))
+            {
+                reader.Read();
+                if (!TryGetNumericDate(ref reader, out notBefore))
+                {
+                    return JwtValidationResult.Malformed;
+                }
+            }
+            else if (reader.ValueTextEquals("iat"u8))
+            {
+                reader.Read();
+                if (!TryGetNumericDate(ref reader, out issuedAt))
+                {
+                    return JwtValidationResult.Malformed;
+                }
+            }
+            else if (reader.ValueTextEquals("iss"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    return JwtValidationResult.Malformed;
+                }
+
+                issuerOk = reader.ValueTextEquals(_policy.IssuerUtf8);
+            }
+            else if (reader.ValueTextEquals("aud"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    audienceOk = IsAudience(ref reader);
+                }
+                else if (reader.TokenType == JsonTokenType.StartArray)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.String)
+                    {
+                        audienceOk |= IsAudience(ref reader);
+                    }
+
+                    if (reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        return JwtValidationResult.Malformed;
+                    }
+                }
+                else
+                {
+                    return JwtValidationResult.Malformed;
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        {
+            return JwtValidationResult.Malformed;
+        }
+
+        long skew = _policy.ClockSkewSeconds;
+        if (!hasExpiry)
+        {
+            return JwtValidationResult.MissingExpiry;
+        }
+
+        // Compared as "now - skew" so an exp near long.MaxValue cannot overflow.
+        if (now - skew >= expiresAt)
+        {
+            return JwtValidationResult.Expired;
+        }
+
+        if (notBefore > now + skew)
+        {
+            return JwtValidationResult.NotYetValid;
+        }
+
+        if (issuedAt > now + skew)
+        {
+            return JwtValidationResult.IssuedInFuture;
+        }
+
+        if (!issuerOk)
+        {
+            return JwtValidationResult.WrongIssuer;
+        }
+
+        return audienceOk ? JwtValidationResult.Valid : JwtValidationResult.WrongAudience;
+    }
+
+    private bool IsAudience(ref Utf8JsonReader reader)
+    {
+        foreach (byte[] audience in _policy.AudiencesUtf8)
+        {
+            if (reader.ValueTextEquals(audience))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>RFC 7519 section 2: NumericDate is a JSON number of seconds, possibly fractional; the fraction is
+    /// dropped (an "exp" of 10.9 expires at 10, never later).</summary>
+    private static bool TryGetNumericDate(ref Utf8JsonReader reader, out long seconds)
+    {
+        seconds = 0;
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            return false;
+        }
+
+        if (reader.TryGetInt64(out seconds))
+        {
+            return true;
+        }
+
+        if (!reader.TryGetDouble(out double value) || !double.IsFinite(value))
+        {
+            return false;
+        }
+
+        seconds = value >= long.MaxValue ? long.MaxValue : value <= long.MinValue ? long.MinValue : (long)Math.Floor(value);
+        return true;
+    }
+
+    /// <summary>Unescapes the current string or property name; false when it may not fit (an escaped value is
+    /// raw (escaped) length bounds the unescaped one, so that is what is checked).</summary>
+    private static bool TryCopyString(in Utf8JsonReader reader, Span<byte> destination, out int written)
+    {
+        written = 0;
+        if (reader.ValueSpan.Length > destination.Length)
+        {
+            return false;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            written = reader.CopyString(destination);
+        }
+        else
+        {
+            reader.ValueSpan.CopyTo(destination);
+            written = reader.ValueSpan.Length;
+        }
+
+        return true;
+    }
+
+    /// <summary>The top-level member names seen so far, to reject duplicates: RFC 7515 section 4 and RFC 7519
+    /// section 4 let a parser reject them, and accepting one would let "iss" mean one thing to FastGate and
+    /// another to the upstream's parser.</summary>
+    private ref struct MemberNames
+    {
+        private readonly Span<byte> _bytes;
+        private readonly Span<ushort> _ends;
+        private int _count;
+        private int _used;
+        private ulong _seen;
+
+        public MemberNames(Span<byte> bytes, Span<ushort> ends)
+        {
+            _bytes = bytes;
+            _ends = ends;
+        }
+
+        /// <summary>False for a duplicate name, or past the limits of count and total length.</summary>
+        public bool TryAdd(in Utf8JsonReader reader)
+        {
+            if (_count == _ends.Length)
+            {
+                return false;
+            }
+
+            Span<byte> free = _bytes[_used..];
+            int length;
+            if (reader.ValueIsEscaped)
+            {
+                if (!TryCopyString(in reader, free, out length))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                if (!reader.ValueSpan.TryCopyTo(free))
+                {
+                    return false;
+                }
+
+                length = reader.ValueSpan.Length;
+            }
+
+            ReadOnlySpan<byte> name = free[..length];
+
+            // A 64-bit filter on length and edge bytes: most names differ here, and only a hit compares bytes.
+            ulong bit = length == 0 ? 1UL : 1UL << ((length * 7 + name[0] + (name[^1] * 3)) & 63);
+            if ((_seen & bit) != 0)
+            {
+                int start = 0;
+                for (int i = 0; i < _count; i++)
+                {
+                    if (_bytes[start.._ends[i]].SequenceEqual(name))
+                    {
+                        return false;
+                    }
+
+                    start = _ends[i];
+                }
+            }
+
+            _seen |= bit;
+            _used += length;
+            _ends[_count++] = (ushort)_used;
+            return true;
+        }
+    }
+}
