@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-all}"
-test_pkgs=(curl python3)
+test_pkgs=(curl python3 redis-server)
 load_pkgs=(wrk nghttp2-client nginx-light haproxy util-linux procps)
 case "$mode" in
   test) pkgs=("${test_pkgs[@]}") ;;
@@ -34,7 +34,7 @@ if ((${#missing[@]})); then
   fi
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # The Debian nginx and haproxy packages start system services on install; the load harness runs its
+  # The Debian nginx, haproxy and redis-server packages start system services on install; the load harness runs its
   # own instances on its own ports, so keep the packaged ones from starting (policy-rc.d, exit 101).
   policy=/usr/sbin/policy-rc.d
   own_policy=0
