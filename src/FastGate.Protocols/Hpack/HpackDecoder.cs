@@ -77,6 +77,11 @@ internal sealed class HpackDecoder : IDisposable
         {
             while (!reader.End)
             {
+                if (TryDecodeShortIndexedRun(ref reader, ref handler))
+                {
+                    continue;
+                }
+
                 if (!TryDecodeField(ref reader, ref handler))
                 {
                     SavePending(ref reader);
@@ -209,6 +214,26 @@ internal sealed class HpackDecoder : IDisposable
         return complete;
     }
 
+    /// <summary>
+    /// Fast path for the steady state of a connection, where most fields are indexed (section 6.1) with a
+    /// one-octet index: decodes the run of them at the reader's position straight from the span. False
+    /// when the next field is anything else.
+    /// </summary>
+    private bool TryDecodeShortIndexedRun<THandler>(ref SequenceReader<byte> reader, ref THandler handler)
+        where THandler : struct, IHpackHeaderHandler
+    {
+        ReadOnlySpan<byte> unread = reader.UnreadSpan;
+        int i = 0;
+        while (i < unread.Length && unread[i] is > 0x80 and < 0xFF)
+        {
+            EmitIndexed(unread[i] & 0x7F, ref handler);
+            i++;
+        }
+
+        reader.Advance(i);
+        return i > 0;
+    }
+
     /// <summary>Indexed header field (section 6.1).</summary>
     private bool TryDecodeIndexed<THandler>(ref SequenceReader<byte> reader, ref THandler handler)
         where THandler : struct, IHpackHeaderHandler
@@ -218,6 +243,14 @@ internal sealed class HpackDecoder : IDisposable
             return false;
         }
 
+        EmitIndexed(index, ref handler);
+        return true;
+    }
+
+    /// <summary>Delivers the entry at <paramref name="index"/>, its size counted before its bytes are touched.</summary>
+    private void EmitIndexed<THandler>(int index, ref THandler handler)
+        where THandler : struct, IHpackHeaderHandler
+    {
         _fieldSeen = true;
         if (index <= HpackStaticTable.Count)
         {
@@ -233,7 +266,7 @@ internal sealed class HpackDecoder : IDisposable
                 handler.OnHeader(name, value);
             }
 
-            return true;
+            return;
         }
 
         int dynamicIndex = DynamicIndex(index);
@@ -241,8 +274,6 @@ internal sealed class HpackDecoder : IDisposable
         {
             handler.OnHeader(_table.Name(dynamicIndex), _table.Value(dynamicIndex));
         }
-
-        return true;
     }
 
     /// <summary>

@@ -21,14 +21,16 @@ internal static class Http2FrameReader
     public static bool TryReadFrame(ref SequenceReader<byte> reader, uint maxFrameSize, out Http2FrameHeader header, out ReadOnlySequence<byte> payload)
     {
         payload = default;
-        Span<byte> buffer = stackalloc byte[Http2FrameHeader.Size];
-        if (!reader.TryCopyTo(buffer))
+        ReadOnlySpan<byte> unread = reader.UnreadSpan;
+        if (unread.Length >= Http2FrameHeader.Size)
         {
-            header = default;
+            header = Http2FrameHeader.Read(unread);
+        }
+        else if (!TryReadSplitHeader(ref reader, out header))
+        {
             return false;
         }
 
-        header = Http2FrameHeader.Read(buffer);
         if ((uint)header.Length > maxFrameSize)
         {
             Http2Throw.Connection(Http2ErrorCode.FrameSizeError);
@@ -40,8 +42,21 @@ internal static class Http2FrameReader
         }
 
         reader.Advance(Http2FrameHeader.Size);
-        payload = reader.UnreadSequence.Slice(0, header.Length);
-        reader.Advance(header.Length);
+        reader.TryReadExact(header.Length, out payload);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryReadSplitHeader(ref SequenceReader<byte> reader, out Http2FrameHeader header)
+    {
+        Span<byte> buffer = stackalloc byte[Http2FrameHeader.Size];
+        if (!reader.TryCopyTo(buffer))
+        {
+            header = default;
+            return false;
+        }
+
+        header = Http2FrameHeader.Read(buffer);
         return true;
     }
 
