@@ -13,6 +13,10 @@ internal sealed class GatewayMetrics
     private long _activeConnections;
     private long _badRequests;
     private readonly long[] _responsesByClass = new long[6];
+    private readonly long[] _authenticationFailures = new long[Enum.GetValues<Security.JwtValidationResult>().Length];
+    private long _missingCredentials;
+    private long _authorizationFailures;
+    private long _rateLimited;
     private readonly long[] _upstreamFailures = new long[Enum.GetValues<Upstream.UpstreamFailure>().Length];
 
     public long Requests => Interlocked.Read(ref _requests);
@@ -36,6 +40,22 @@ internal sealed class GatewayMetrics
         int statusClass = statusCode / 100;
         Interlocked.Increment(ref _responsesByClass[statusClass is >= 1 and <= 5 ? statusClass : 0]);
     }
+
+    public void OnAuthenticationFailure(Security.JwtValidationResult result, bool missing)
+    {
+        if (missing)
+        {
+            Interlocked.Increment(ref _missingCredentials);
+        }
+        else
+        {
+            Interlocked.Increment(ref _authenticationFailures[(int)result]);
+        }
+    }
+
+    public void OnAuthorizationFailure() => Interlocked.Increment(ref _authorizationFailures);
+
+    public void OnRateLimited() => Interlocked.Increment(ref _rateLimited);
 
     public void OnUpstreamFailure(Upstream.UpstreamFailure failure) => Interlocked.Increment(ref _upstreamFailures[(int)failure]);
 
@@ -62,6 +82,18 @@ internal sealed class GatewayMetrics
             }
         }
 
+        text.Append("# HELP fastgate_authentication_failures_total Requests refused with 401, by reason.\n# TYPE fastgate_authentication_failures_total counter\n");
+        text.Append("fastgate_authentication_failures_total{reason=\"MissingCredentials\"} ").Append(Interlocked.Read(ref _missingCredentials)).Append('\n');
+        foreach (var result in Enum.GetValues<Security.JwtValidationResult>())
+        {
+            if (result != Security.JwtValidationResult.Valid)
+            {
+                text.Append("fastgate_authentication_failures_total{reason=\"").Append(result).Append("\"} ").Append(Interlocked.Read(ref _authenticationFailures[(int)result])).Append('\n');
+            }
+        }
+
+        Counter(text, "fastgate_authorization_failures_total", "Requests refused with 403 for missing scopes, roles or claims.", Interlocked.Read(ref _authorizationFailures));
+        Counter(text, "fastgate_rate_limited_total", "Requests refused with 429.", Interlocked.Read(ref _rateLimited));
         Counter(text, "fastgate_allocated_bytes_total", "Bytes allocated by the process (GC.GetTotalAllocatedBytes).", GC.GetTotalAllocatedBytes(precise: false));
         text.Append("# HELP fastgate_gc_collections_total Garbage collections, by generation.\n# TYPE fastgate_gc_collections_total counter\n");
         for (int generation = 0; generation <= 2; generation++)

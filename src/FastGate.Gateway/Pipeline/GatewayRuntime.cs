@@ -2,24 +2,40 @@ using FastGate.Gateway.Model;
 using FastGate.Gateway.Observability;
 using FastGate.Gateway.Server;
 using FastGate.Gateway.Upstream;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FastGate.Gateway.Pipeline;
 
+/// <summary>A model and the policies built for it: swapped together as one reference.</summary>
+internal sealed class ActiveConfiguration(GatewayModel model, PolicySet policies)
+{
+    public GatewayModel Model { get; } = model;
+
+    public PolicySet Policies { get; } = policies;
+}
+
 /// <summary>
-/// What every connection shares: the current model (swapped as one reference on reload; a request
-/// keeps the model it started with), the upstream states, the heartbeat, the metrics.
+/// What every connection shares: the current model and its policies (swapped as one reference on
+/// reload; a request keeps what it started with), the upstream states, the heartbeat, the metrics.
 /// </summary>
 internal sealed class GatewayRuntime : IAsyncDisposable
 {
-    private GatewayModel _model;
+    // Requests that started on a replaced configuration may still use its validators and limiters.
+    private static readonly TimeSpan RetiredPolicyGrace = TimeSpan.FromSeconds(30);
 
-    public GatewayRuntime(GatewayModel model)
+    private ActiveConfiguration _active;
+
+    /// <param name="policies">built by the caller (async key loading); built here when null</param>
+    public GatewayRuntime(GatewayModel model, PolicySet? policies = null)
     {
-        _model = model;
+        policies ??= PolicySet.BuildAsync(model, NullLogger.Instance).GetAwaiter().GetResult();
+        _active = new ActiveConfiguration(model, policies);
         Upstreams.Apply(model);
     }
 
-    public GatewayModel Model => Volatile.Read(ref _model);
+    public GatewayModel Model => Volatile.Read(ref _active).Model;
+
+    public ActiveConfiguration Active => Volatile.Read(ref _active);
 
     public UpstreamRegistry Upstreams { get; } = new();
 
@@ -30,11 +46,18 @@ internal sealed class GatewayRuntime : IAsyncDisposable
     /// <summary>Set when the gateway drains: connections finish their request and close.</summary>
     public bool IsStopping { get; private set; }
 
-    /// <summary>Adopts a new model; requests in flight keep the one they started with.</summary>
-    public void Apply(GatewayModel model)
+    /// <summary>Adopts a new model and its policies; requests in flight keep the ones they started with.</summary>
+    public void Apply(GatewayModel model, PolicySet policies)
     {
         Upstreams.Apply(model);
-        Volatile.Write(ref _model, model);
+        var retired = Interlocked.Exchange(ref _active, new ActiveConfiguration(model, policies));
+        _ = DisposeLaterAsync(retired.Policies);
+    }
+
+    private static async Task DisposeLaterAsync(PolicySet policies)
+    {
+        await Task.Delay(RetiredPolicyGrace).ConfigureAwait(false);
+        await policies.DisposeAsync().ConfigureAwait(false);
     }
 
     public void BeginStopping() => IsStopping = true;
@@ -43,5 +66,6 @@ internal sealed class GatewayRuntime : IAsyncDisposable
     {
         Heartbeat.Dispose();
         await Upstreams.DisposeAsync().ConfigureAwait(false);
+        await Active.Policies.DisposeAsync().ConfigureAwait(false);
     }
 }

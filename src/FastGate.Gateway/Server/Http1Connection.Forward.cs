@@ -229,7 +229,7 @@ internal sealed partial class Http1Connection
     private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
     {
         var pool = connection.Endpoint.Pool;
-        UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, PeerText, _peerIsTrustedProxy, RequestId);
+        UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, PeerText, _peerIsTrustedProxy, RequestId, _policy, ValidatedClaims);
 
         if (!_request.HasBody)
         {

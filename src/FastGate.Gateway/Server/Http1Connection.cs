@@ -61,6 +61,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     private CancellationTokenSource _exchangeCancellation = new();
 
     private bool _closeRequested;
+    private RoutePolicy? _policy;
     private bool _firstRequest = true;
 
     public Http1Connection(GatewayRuntime runtime, ConnectionContext context)
@@ -190,7 +191,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ProcessRequestAsync()
     {
-        var model = _runtime.Model;
+        var active = _runtime.Active;
+        var model = active.Model;
         var limits = model.Limits;
         _requestIdLength = 0;
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
@@ -248,6 +250,17 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
                 return match == RouteMatchStatus.MethodNotAllowed
                     ? await AnswerMethodNotAllowedAsync(model.Table).ConfigureAwait(false)
                     : await AnswerProblemAsync(GatewayProblem.NoRoute, CanKeepAliveAfterProblem).ConfigureAwait(false);
+            }
+
+            var policy = active.Policies.For(route);
+            _policy = policy;
+            if (policy is not null)
+            {
+                var outcome = await RunPhasesAsync(policy).ConfigureAwait(false);
+                if (!outcome.Proceed)
+                {
+                    return await AnswerProblemAsync(outcome.Problem, CanKeepAliveAfterProblem, PhaseFields).ConfigureAwait(false);
+                }
             }
 
             return await ForwardAsync(model, route, values).ConfigureAwait(false);
@@ -402,8 +415,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     /// Answers with a problem after a sound head. The connection stays open only when the request
     /// had no body (nothing unread is left on it) and both sides want keep-alive.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool keepAlive)
+    /// <param name="extraFields">field lines a refusing phase asked for (WWW-Authenticate, Retry-After …)</param>
+    private ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool keepAlive, ReadOnlySpan<byte> extraFields = default)
     {
         if (_requestIdLength == 0)
         {
@@ -411,10 +424,9 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
             _requestIdLength = Observability.RequestIds.Write(_requestId);
         }
 
-        ProblemResponse.Write(_output, problem, RequestId, close: !keepAlive);
+        ProblemResponse.Write(_output, problem, RequestId, close: !keepAlive, extraFields: extraFields);
         _runtime.Metrics.OnResponse(ProblemResponse.StatusOf(problem));
-        await _output.FlushAsync().ConfigureAwait(false);
-        return keepAlive;
+        return FlushAndContinueAsync(keepAlive);
     }
 
     /// <summary>405 with the Allow field (RFC 9110 section 15.5.6) listing what the matching routes accept.</summary>

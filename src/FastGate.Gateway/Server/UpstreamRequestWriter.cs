@@ -1,5 +1,7 @@
 using System.Buffers;
 using FastGate.Gateway.Model;
+using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Security;
 using FastGate.Gateway.Routing;
 using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Text;
@@ -21,6 +23,19 @@ internal static class UpstreamRequestWriter
         KnownHeader.Expect, KnownHeader.XForwardedFor, KnownHeader.XForwardedProto, KnownHeader.XForwardedHost,
         KnownHeader.XRequestId);
 
+    private static bool IsForwardedClaimHeader(ForwardedClaim[] forwardClaims, ReadOnlySpan<byte> name)
+    {
+        foreach (var forwarded in forwardClaims)
+        {
+            if (Ascii8.EqualsIgnoreCase(name, forwarded.Header))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool[] BuildSkip(params KnownHeader[] kinds)
     {
         var skip = new bool[Enum.GetValues<KnownHeader>().Length];
@@ -32,7 +47,8 @@ internal static class UpstreamRequestWriter
         return skip;
     }
 
-    public static void WriteHead(IBufferWriter<byte> output, RequestHead request, RouteModel route, in RouteValues values, EndpointModel endpoint, ReadOnlySpan<byte> peer, bool peerIsTrustedProxy, ReadOnlySpan<byte> requestId)
+    public static void WriteHead(IBufferWriter<byte> output, RequestHead request, RouteModel route, in RouteValues values, EndpointModel endpoint, ReadOnlySpan<byte> peer, bool peerIsTrustedProxy, ReadOnlySpan<byte> requestId,
+        RoutePolicy? policy = null, JwtValidationContext? claims = null)
     {
         var cursor = new BufferCursor(output, 1024);
         cursor.Write(request.Method);
@@ -62,6 +78,7 @@ internal static class UpstreamRequestWriter
 
         var skip = SkipOnRequest;
         bool checkConnectionList = request.ConnectionListsOtherNames;
+        var forwardClaims = policy is null ? [] : policy.ForwardClaims;
         for (int i = 0; i < request.HeaderCount; i++)
         {
             var kind = request.Header(i).Kind;
@@ -76,7 +93,25 @@ internal static class UpstreamRequestWriter
                 continue;
             }
 
+            // The headers that forward_claims fills are always taken from the token, never the client.
+            if (forwardClaims.Length > 0 && IsForwardedClaimHeader(forwardClaims, name))
+            {
+                continue;
+            }
+
             cursor.WriteField(name, request.HeaderValue(i));
+        }
+
+        if (claims is not null)
+        {
+            Span<byte> value = stackalloc byte[512];
+            foreach (var forwarded in forwardClaims)
+            {
+                if (claims.Claims.TryGetClaim(forwarded.Claim, out var claim) && claim.TryWriteHeaderValue(value, out int written))
+                {
+                    cursor.WriteField(forwarded.Header, value[..written]);
+                }
+            }
         }
 
         // X-Forwarded-For: a trusted proxy's list is extended, anyone else's is replaced.

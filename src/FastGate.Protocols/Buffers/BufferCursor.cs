@@ -22,7 +22,7 @@ internal ref struct BufferCursor
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Write(ReadOnlySpan<byte> bytes)
+    public void Write(scoped ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length > _span.Length - _position)
         {
@@ -66,7 +66,7 @@ internal ref struct BufferCursor
     }
 
     /// <summary>Writes "name: value\r\n".</summary>
-    public void WriteField(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    public void WriteField(scoped ReadOnlySpan<byte> name, scoped ReadOnlySpan<byte> value)
     {
         int length = name.Length + value.Length + 4;
         if (length > _span.Length - _position)

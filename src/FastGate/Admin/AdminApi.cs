@@ -5,6 +5,7 @@ using FastGate.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 
 namespace FastGate.Admin;
 
@@ -48,14 +49,14 @@ internal static class AdminApi
                 }),
             };
         })));
-        app.MapPost("/reload", (HttpContext context) =>
+        app.MapPost("/reload", async (HttpContext context, ILoggerFactory loggers) =>
         {
             if (!IsAuthorized(context, runtime))
             {
                 return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "The admin bearer token is missing or wrong.");
             }
 
-            var errors = GatewayHost.Reload(runtime);
+            var errors = await GatewayHost.ReloadAsync(runtime, loggers.CreateLogger("FastGate.Reload")).ConfigureAwait(false);
             return errors.Count == 0
                 ? Results.Json(new { reloaded = true, routes = runtime.Model.Routes.Count })
                 : Results.Json(new { reloaded = false, errors = errors.Select(e => e.ToString()) }, statusCode: 400);

@@ -20,9 +20,12 @@ internal sealed class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private GatewayHost(WebApplication app, GatewayRuntime runtime)
+    private readonly ILoggerFactory _policyLoggers;
+
+    private GatewayHost(WebApplication app, GatewayRuntime runtime, ILoggerFactory policyLoggers)
     {
         _app = app;
+        _policyLoggers = policyLoggers;
         Runtime = runtime;
     }
 
@@ -35,12 +38,16 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     public static GatewayHost Create(GatewayModel model, LogLevel logLevel = LogLevel.Warning)
     {
-        var runtime = new GatewayRuntime(model);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(logLevel);
+        // Key sets are loaded before the first request (a JWKS file or URL); the policies log through
+        // a factory that lives as long as the host.
+        var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel));
+        var runtime = new GatewayRuntime(model, PolicySet.BuildAsync(model, loggerFactory.CreateLogger("FastGate")).GetAwaiter().GetResult());
         builder.Services.AddSingleton(runtime);
+
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = model.Limits.ShutdownTimeout);
         builder.WebHost.UseSockets(o =>
         {
@@ -69,7 +76,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         app.Lifetime.ApplicationStopping.Register(runtime.BeginStopping);
-        return new GatewayHost(app, runtime);
+        return new GatewayHost(app, runtime, loggerFactory);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
@@ -86,10 +93,11 @@ internal sealed class GatewayHost : IAsyncDisposable
     {
         await _app.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
+        _policyLoggers.Dispose();
     }
 
     /// <summary>Reloads the route file the model came from; a bad file keeps the last good model.</summary>
-    public static IReadOnlyList<ConfigError> Reload(GatewayRuntime runtime)
+    public static async Task<IReadOnlyList<ConfigError>> ReloadAsync(GatewayRuntime runtime, ILogger logger)
     {
         var path = runtime.Model.SourcePath;
         if (path is null)
@@ -100,7 +108,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         var result = GatewayConfigLoader.LoadFile(path);
         if (result.Model is { } model)
         {
-            runtime.Apply(model);
+            runtime.Apply(model, await PolicySet.BuildAsync(model, logger).ConfigureAwait(false));
         }
 
         return result.Errors;

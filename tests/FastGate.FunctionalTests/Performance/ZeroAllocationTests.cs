@@ -64,16 +64,21 @@ public sealed class ZeroAllocationTests
         await Task.Delay(1_000);
         await RunAsync(toGateway.Writer, fromGateway.Reader, 1_000, responseLength);
 
+        // Three windows; the quietest counts. Per-request allocations show in every window; background
+        // runtime work (tiered compilation, timers, other tests' threads) shows in some.
         const int Measured = 10_000;
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await RunAsync(toGateway.Writer, fromGateway.Reader, Measured, responseLength);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await RunAsync(toGateway.Writer, fromGateway.Reader, Measured, responseLength);
+            allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
 
         await toGateway.Writer.CompleteAsync();
         await running.WaitAsync(TimeSpan.FromSeconds(5));
 
-        // Background work of the runtime (timers, the thread pool) may allocate a few objects while
-        // 5,000 requests run; a per-request allocation would show as at least 24 bytes x 5,000.
+        // A per-request allocation would show as at least 24 bytes x 10,000.
         Assert.True(allocated < Measured, $"{allocated} bytes allocated over {Measured} requests ({(double)allocated / Measured:F2} B/request)");
     }
 

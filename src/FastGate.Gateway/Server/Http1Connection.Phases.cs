@@ -1,0 +1,240 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using FastGate.Gateway.Async;
+using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Security;
+using FastGate.Gateway.Traffic;
+using FastGate.Protocols.Text;
+
+namespace FastGate.Gateway.Server;
+
+/// <summary>
+/// The request phases a route's policy asks for, in order, each answering early when it refuses:
+/// IP filter, rate limit (client, header or route keyed), authentication (JWT bearer token),
+/// authorization (scopes, roles, claims), and rate limits keyed by a claim (they need the token).
+/// </summary>
+internal sealed partial class Http1Connection
+{
+    // "Name: value\r\n" lines for the answer of a refusing phase (WWW-Authenticate, Retry-After,
+    // RateLimit-Policy, RateLimit); sized for the longest of them together.
+    private readonly byte[] _phaseFields = new byte[512];
+    private int _phaseFieldsLength;
+    private JwtValidationContext? _jwt;
+    private readonly byte[] _claimScratch = new byte[256];
+
+    /// <summary>The claims of the request's validated token, or null when the route has no [auth].</summary>
+    private JwtValidationContext? ValidatedClaims { get; set; }
+
+    /// <summary>True to go on; false when a phase answered (and the connection's fate is decided).</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<PhaseOutcome> RunPhasesAsync(RoutePolicy policy)
+    {
+        _phaseFieldsLength = 0;
+        ValidatedClaims = null;
+
+        if (policy.IpFilter is { } filter && !filter.IsAllowed(ClientAddressBytes()))
+        {
+            return PhaseOutcome.Refuse(GatewayProblem.AddressForbidden);
+        }
+
+        if (policy.RateLimiter is { } limiter && !policy.LimitAfterAuthentication)
+        {
+            var decision = await limiter.AcquireAsync(RateLimitKey(policy), Environment.TickCount64 * TimeSpan.TicksPerMillisecond).ConfigureAwait(false);
+            if (!Admit(limiter, decision))
+            {
+                return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
+            }
+        }
+
+        if (policy.Validator is { } validator)
+        {
+            var problem = Authenticate(validator, policy);
+            if (problem is { } refused)
+            {
+                return PhaseOutcome.Refuse(refused);
+            }
+
+            if (policy.RateLimiter is { } claimLimiter && policy.LimitAfterAuthentication)
+            {
+                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy), Environment.TickCount64 * TimeSpan.TicksPerMillisecond).ConfigureAwait(false);
+                if (!Admit(claimLimiter, decision))
+                {
+                    return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
+                }
+            }
+        }
+
+        return PhaseOutcome.Continue;
+    }
+
+    private GatewayProblem? Authenticate(JwtValidator validator, RoutePolicy policy)
+    {
+        var authorization = FindHeader(KnownHeader.Authorization);
+        if (authorization.IsEmpty)
+        {
+            // RFC 6750 section 3.1: no error code when the request carried no credentials at all.
+            AddPhaseField("WWW-Authenticate: Bearer\r\n"u8);
+            _runtime.Metrics.OnAuthenticationFailure(JwtValidationResult.Malformed, missing: true);
+            return GatewayProblem.Unauthenticated;
+        }
+
+        _jwt ??= new JwtValidationContext();
+        _jwt.Reset();
+        var result = JwtValidator.TryGetBearerToken(authorization, out var token)
+            ? validator.Validate(token, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _jwt)
+            : JwtValidationResult.Malformed;
+        if (result != JwtValidationResult.Valid)
+        {
+            // The reason goes to the metrics only; the client learns that the token is not valid.
+            AddPhaseField("WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"u8);
+            _runtime.Metrics.OnAuthenticationFailure(result, missing: false);
+            return GatewayProblem.Unauthenticated;
+        }
+
+        if (policy.Requirement is { } requirement && !requirement.IsSatisfied(_jwt.Claims))
+        {
+            AddPhaseField("WWW-Authenticate: Bearer error=\"insufficient_scope\"\r\n"u8);
+            _runtime.Metrics.OnAuthorizationFailure();
+            return GatewayProblem.InsufficientPermissions;
+        }
+
+        ValidatedClaims = _jwt;
+        return null;
+    }
+
+    /// <summary>Writes the RateLimit fields on a refusal (they would be informative on success too).</summary>
+    private bool Admit(RateLimiter limiter, in RateLimitDecision decision)
+    {
+        if (decision.Allowed)
+        {
+            return true;
+        }
+
+        _runtime.Metrics.OnRateLimited();
+        var fields = _phaseFields.AsSpan(_phaseFieldsLength);
+        int n = 0;
+        n += Put(fields[n..], "Retry-After: "u8);
+        if (RateLimitHeaders.TryWriteRetryAfter(decision, fields[n..], out int written))
+        {
+            n += written;
+        }
+
+        n += Put(fields[n..], "\r\nRateLimit-Policy: "u8);
+        if (RateLimitHeaders.TryWritePolicy(limiter.Policy, fields[n..], out written))
+        {
+            n += written;
+        }
+
+        n += Put(fields[n..], "\r\nRateLimit: "u8);
+        if (RateLimitHeaders.TryWriteRateLimit(limiter.Policy, decision, fields[n..], out written))
+        {
+            n += written;
+        }
+
+        n += Put(fields[n..], "\r\n"u8);
+        _phaseFieldsLength += n;
+        return false;
+    }
+
+    private static int Put(Span<byte> destination, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(destination);
+        return bytes.Length;
+    }
+
+    private void AddPhaseField(ReadOnlySpan<byte> line)
+    {
+        line.CopyTo(_phaseFields.AsSpan(_phaseFieldsLength));
+        _phaseFieldsLength += line.Length;
+    }
+
+    private ReadOnlySpan<byte> PhaseFields => _phaseFields.AsSpan(0, _phaseFieldsLength);
+
+    /// <summary>The key bytes of the route's rate limit for this request.</summary>
+    private ReadOnlySpan<byte> RateLimitKey(RoutePolicy policy)
+    {
+        switch (policy.RateLimitKey)
+        {
+            case Model.RateLimitKeyKind.Route:
+                return policy.RouteName;
+            case Model.RateLimitKeyKind.Header:
+                for (int i = 0; i < _request.HeaderCount; i++)
+                {
+                    if (Ascii8.EqualsIgnoreCase(_request.HeaderName(i), policy.RateLimitKeyName))
+                    {
+                        return _request.HeaderValue(i);
+                    }
+                }
+
+                // Requests without the header share one bucket.
+                return default;
+            case Model.RateLimitKeyKind.Claim:
+                if (ValidatedClaims is { } claims
+                    && claims.Claims.TryGetClaim(policy.RateLimitKeyName, out var value)
+                    && value.TryWriteHeaderValue(_claimScratch, out int written))
+                {
+                    return _claimScratch.AsSpan(0, written);
+                }
+
+                return default;
+            default:
+                return ClientAddress;
+        }
+    }
+
+    /// <summary>The client's address as 4 or 16 bytes, for the IP filter.</summary>
+    private ReadOnlySpan<byte> ClientAddressBytes()
+    {
+        if (_peerIsTrustedProxy && _request.ForwardedForIndex >= 0)
+        {
+            var text = ClientAddress;
+            Span<char> chars = stackalloc char[64];
+            int length = Math.Min(text.Length, chars.Length);
+            for (int i = 0; i < length; i++)
+            {
+                chars[i] = (char)text[i];
+            }
+
+            // An address a trusted proxy forwarded; an IPAddress is allocated only on this path.
+            if (IPAddress.TryParse(chars[..length], out var forwarded))
+            {
+                if (forwarded.IsIPv4MappedToIPv6)
+                {
+                    forwarded = forwarded.MapToIPv4();
+                }
+
+                if (forwarded.TryWriteBytes(_forwardedAddress, out int written))
+                {
+                    return _forwardedAddress.AsSpan(0, written);
+                }
+            }
+
+            // An unparsable forwarded address matches no allow list.
+            return default;
+        }
+
+        return _peerBytes.AsSpan(0, _peerBytesLength);
+    }
+
+    private readonly byte[] _forwardedAddress = new byte[16];
+
+    private ReadOnlySpan<byte> FindHeader(KnownHeader kind)
+    {
+        for (int i = 0; i < _request.HeaderCount; i++)
+        {
+            if (_request.Header(i).Kind == kind)
+            {
+                return _request.HeaderValue(i);
+            }
+        }
+
+        return default;
+    }
+
+    private readonly record struct PhaseOutcome(bool Proceed, GatewayProblem Problem)
+    {
+        public static PhaseOutcome Continue => new(true, default);
+
+        public static PhaseOutcome Refuse(GatewayProblem problem) => new(false, problem);
+    }
+}
