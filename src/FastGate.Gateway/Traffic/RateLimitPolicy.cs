@@ -138,12 +138,11 @@ internal sealed class RateLimitPolicy
         if (now < allowAt)
         {
             // Denied: one more token needs allowAt - now; the bucket is full again at start.
-            return RateLimitDecision.Deny(CeilSeconds(allowAt - now), CeilSeconds(start - now));
+            return RateLimitDecision.Deny(this, allowAt - now, start - now);
         }
 
         tat = next;
-        long ahead = next - now;
-        return RateLimitDecision.Allow((BurstTolerance - ahead) / EmissionInterval, CeilSeconds(ahead));
+        return RateLimitDecision.Allow(this, next - now);
     }
 
     public int CeilSeconds(long ticks)
