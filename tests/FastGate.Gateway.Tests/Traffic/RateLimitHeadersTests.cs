@@ -97,6 +97,21 @@ public class RateLimitHeadersTests
         Assert.Throws<ArgumentException>(() => new RateLimitPolicy("é", 1, TimeSpan.FromSeconds(1), 1, RateLimitKeyKind.Route));
     }
 
+    [Theory]
+    [InlineData("client_ip", true, "ClientIp", null)]
+    [InlineData("route", true, "Route", null)]
+    [InlineData("claim:sub", true, "Claim", "sub")]
+    [InlineData("header:X-Api-Key", true, "Header", "X-Api-Key")]
+    [InlineData("header:", false, "ClientIp", null)]
+    [InlineData("cookie:a", false, "ClientIp", null)]
+    [InlineData("ip", false, "ClientIp", null)]
+    public void Key_settings_parse(string text, bool valid, string kind, string? name)
+    {
+        Assert.Equal(valid, RateLimitPolicy.TryParseKey(text, out RateLimitKeyKind parsed, out string? parsedName));
+        Assert.Equal(kind, parsed.ToString());
+        Assert.Equal(name, parsedName);
+    }
+
     private static void AssertRateLimit(RateLimitPolicy policy, RateLimitDecision decision, string expected)
     {
         Span<byte> buffer = stackalloc byte[64];
