@@ -13,8 +13,10 @@ namespace FastGate.Gateway.Traffic;
 /// (counted in <see cref="LossyEvictions"/>).
 /// </summary>
 /// <remarks>
-/// Sets are guarded by striped locks (<see cref="Lock"/>): uncontended, entering one is a single
-/// interlocked operation, and the critical section is a few compares and one GCRA step.
+/// Sets are guarded by striped spin locks, one int per cache line: taking one is a single CAS, releasing
+/// it a plain release store, and the critical section is a few compares and one GCRA step, never a wait.
+/// NOTE: <see cref="Lock"/> was measured at 36 ns per enter/exit on the 2-core EPYC test machine against
+/// 9 ns for one CAS; with it a decision took 94 ns, with the spin lock 50 ns (both under load).
 /// NOTE: a lock-free table (CAS on the TAT) was rejected: a slot can be re-assigned to another key
 /// between the key check and the CAS, and closing that window needs a version packed with the TAT, which
 /// a 64-bit CAS cannot hold next to a nanosecond timestamp.
@@ -30,12 +32,15 @@ internal sealed class LocalRateLimiter : RateLimiter
 
     private const int DigestLength = 16;
 
+    private const int LockStride = 16;
+
     /// <summary>Marks a slot whose stored key is the digest of a key longer than <see cref="KeyCapacity"/>.</summary>
     private const int DigestMarker = -1;
 
     private readonly Slot[] _slots;
     private readonly byte[] _keys;
-    private readonly Lock[] _locks;
+    /// <summary>Spin-lock words, <see cref="LockStride"/> ints apart so that two stripes never share a cache line.</summary>
+    private readonly int[] _locks;
     private readonly int _setMask;
     private readonly int _lockMask;
     private readonly long _seed;
@@ -51,12 +56,7 @@ internal sealed class LocalRateLimiter : RateLimiter
         _slots = new Slot[sets * Ways];
         _keys = new byte[sets * Ways * KeyCapacity];
         int locks = (int)Math.Min(sets, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount * 16));
-        _locks = new Lock[locks];
-        for (int i = 0; i < locks; i++)
-        {
-            _locks[i] = new Lock();
-        }
-
+        _locks = new int[locks * LockStride];
         _setMask = sets - 1;
         _lockMask = locks - 1;
         _seed = seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
@@ -70,68 +70,88 @@ internal sealed class LocalRateLimiter : RateLimiter
 
     public override ValueTask<RateLimitDecision> AcquireAsync(ReadOnlySpan<byte> key, long nowTicks) => new(Acquire(key, nowTicks));
 
-    /// <summary>Takes one token for <paramref name="key"/>: no allocation, one striped lock.</summary>
+    /// <summary>Takes one token for <paramref name="key"/>: no allocation, one striped spin lock.</summary>
     public RateLimitDecision Acquire(ReadOnlySpan<byte> key, long nowTicks)
     {
         // 0 marks an empty slot, so a real hash is never 0.
         ulong hash = XxHash3.HashToUInt64(key, _seed) | 1;
-        Span<byte> digest = stackalloc byte[DigestLength];
-        scoped ReadOnlySpan<byte> stored = key;
-        int storedLength = key.Length;
-        if (key.Length > KeyCapacity)
-        {
-            XxHash128.Hash(key, digest, _seed);
-            stored = digest;
-            storedLength = DigestMarker;
-        }
+        return key.Length <= KeyCapacity
+            ? Acquire(hash, key, key.Length, nowTicks)
+            : AcquireByDigest(hash, key, nowTicks);
+    }
 
-        // The high half picks the set so that the low half, compared first in the scan, stays independent.
+    /// <summary>A key longer than the inline capacity is stored (and compared) as its 128-bit digest.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    private RateLimitDecision AcquireByDigest(ulong hash, ReadOnlySpan<byte> key, long nowTicks)
+    {
+        Span<byte> digest = stackalloc byte[DigestLength];
+        XxHash128.Hash(key, digest, _seed);
+        return Acquire(hash, digest, DigestMarker, nowTicks);
+    }
+
+    /// <remarks>
+    /// No try/finally around the critical section: nothing in it can throw (bounded spans, integer
+    /// arithmetic), and the lock is released on both return paths.
+    /// </remarks>
+    private RateLimitDecision Acquire(ulong hash, ReadOnlySpan<byte> stored, int storedLength, long nowTicks)
+    {
+        // The high bits pick the set so that the low bits, compared first in the scan, stay independent.
         int set = (int)(hash >> 40) & _setMask;
         int first = set * Ways;
         Slot[] slots = _slots;
-        using (_locks[set & _lockMask].EnterScope())
+        ref int lockWord = ref _locks[(set & _lockMask) * LockStride];
+        Enter(ref lockWord);
+        for (int i = first; i < first + Ways; i++)
         {
-            for (int i = first; i < first + Ways; i++)
+            ref Slot slot = ref slots[i];
+            if (slot.Hash == hash && slot.KeyLength == storedLength
+                && _keys.AsSpan(i * KeyCapacity, stored.Length).SequenceEqual(stored))
             {
-                ref Slot slot = ref slots[i];
-                if (slot.Hash == hash && slot.KeyLength == storedLength
-                    && _keys.AsSpan(i * KeyCapacity, stored.Length).SequenceEqual(stored))
-                {
-                    return Policy.Decide(ref slot.Tat, nowTicks);
-                }
+                RateLimitDecision decision = Policy.Decide(ref slot.Tat, nowTicks);
+                Volatile.Write(ref lockWord, 0);
+                return decision;
             }
-
-            int victim = first;
-            long oldest = long.MaxValue;
-            for (int i = first; i < first + Ways; i++)
-            {
-                ref Slot slot = ref slots[i];
-                if (slot.Hash == 0)
-                {
-                    victim = i;
-                    oldest = long.MinValue;
-                    break;
-                }
-
-                if (slot.Tat < oldest)
-                {
-                    oldest = slot.Tat;
-                    victim = i;
-                }
-            }
-
-            if (oldest > nowTicks)
-            {
-                Interlocked.Increment(ref _lossyEvictions);
-            }
-
-            ref Slot target = ref slots[victim];
-            target.Hash = hash;
-            target.KeyLength = storedLength;
-            target.Tat = 0;
-            stored.CopyTo(_keys.AsSpan(victim * KeyCapacity, KeyCapacity));
-            return Policy.Decide(ref target.Tat, nowTicks);
         }
+
+        RateLimitDecision fresh = Insert(hash, stored, storedLength, first, nowTicks);
+        Volatile.Write(ref lockWord, 0);
+        return fresh;
+    }
+
+    /// <summary>A key not in its set takes an empty slot, else the one holding the fullest bucket (smallest TAT).</summary>
+    private RateLimitDecision Insert(ulong hash, ReadOnlySpan<byte> stored, int storedLength, int first, long nowTicks)
+    {
+        Slot[] slots = _slots;
+        int victim = first;
+        long oldest = long.MaxValue;
+        for (int i = first; i < first + Ways; i++)
+        {
+            ref Slot slot = ref slots[i];
+            if (slot.Hash == 0)
+            {
+                victim = i;
+                oldest = long.MinValue;
+                break;
+            }
+
+            if (slot.Tat < oldest)
+            {
+                oldest = slot.Tat;
+                victim = i;
+            }
+        }
+
+        if (oldest > nowTicks)
+        {
+            Interlocked.Increment(ref _lossyEvictions);
+        }
+
+        ref Slot target = ref slots[victim];
+        target.Hash = hash;
+        target.KeyLength = storedLength;
+        target.Tat = 0;
+        stored.CopyTo(_keys.AsSpan(victim * KeyCapacity, KeyCapacity));
+        return Policy.Decide(ref target.Tat, nowTicks);
     }
 
     /// <summary>Occupied slots (a scan, for tests and the admin view).</summary>
@@ -140,19 +160,37 @@ internal sealed class LocalRateLimiter : RateLimiter
         int count = 0;
         for (int set = 0; set <= _setMask; set++)
         {
-            using (_locks[set & _lockMask].EnterScope())
+            ref int lockWord = ref _locks[(set & _lockMask) * LockStride];
+            Enter(ref lockWord);
+            for (int i = set * Ways; i < (set + 1) * Ways; i++)
             {
-                for (int i = set * Ways; i < (set + 1) * Ways; i++)
+                if (_slots[i].Hash != 0)
                 {
-                    if (_slots[i].Hash != 0)
-                    {
-                        count++;
-                    }
+                    count++;
                 }
             }
+
+            Volatile.Write(ref lockWord, 0);
         }
 
         return count;
+    }
+
+    private static void Enter(ref int lockWord)
+    {
+        if (Interlocked.CompareExchange(ref lockWord, 1, 0) == 0)
+        {
+            return;
+        }
+
+        // Contended: the holder runs a few dozen instructions, but may be preempted, so SpinWait yields
+        // and then sleeps instead of burning the core it needs.
+        var spinner = default(SpinWait);
+        do
+        {
+            spinner.SpinOnce();
+        }
+        while (Interlocked.CompareExchange(ref lockWord, 1, 0) != 0);
     }
 
     private struct Slot

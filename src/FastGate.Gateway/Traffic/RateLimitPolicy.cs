@@ -138,12 +138,52 @@ internal sealed class RateLimitPolicy
         if (now < allowAt)
         {
             // Denied: one more token needs allowAt - now; the bucket is full again at start.
-            return RateLimitDecision.Deny(CeilSeconds(allowAt - now), CeilSeconds(start - now));
+            return RateLimitDecision.Deny(this, allowAt - now, start - now);
         }
 
         tat = next;
-        long ahead = next - now;
-        return RateLimitDecision.Allow((BurstTolerance - ahead) / EmissionInterval, CeilSeconds(ahead));
+        return RateLimitDecision.Allow(this, next - now);
+    }
+
+    /// <summary>
+    /// Parses the `key` setting: <c>client_ip</c>, <c>route</c>, <c>claim:NAME</c> or <c>header:NAME</c>
+    /// (the name non-empty). False on anything else, for the configuration validator to report.
+    /// </summary>
+    public static bool TryParseKey(string text, out RateLimitKeyKind kind, out string? name)
+    {
+        name = null;
+        kind = RateLimitKeyKind.ClientIp;
+        switch (text)
+        {
+            case "client_ip":
+                return true;
+            case "route":
+                kind = RateLimitKeyKind.Route;
+                return true;
+        }
+
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon == text.Length - 1)
+        {
+            return false;
+        }
+
+        string prefix = text[..colon];
+        name = text[(colon + 1)..];
+        if (prefix == "claim")
+        {
+            kind = RateLimitKeyKind.Claim;
+            return true;
+        }
+
+        if (prefix == "header")
+        {
+            kind = RateLimitKeyKind.Header;
+            return true;
+        }
+
+        name = null;
+        return false;
     }
 
     public int CeilSeconds(long ticks)

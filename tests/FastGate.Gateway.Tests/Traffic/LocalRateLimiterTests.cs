@@ -197,17 +197,28 @@ public class LocalRateLimiterTests
     {
         var limiter = new LocalRateLimiter(Policy(1_000_000, TimeSpan.FromSeconds(1), 1_000_000), seed: 1);
         byte[] longKey = new byte[100];
-        limiter.Acquire("192.168.1.20"u8, Start);
-        limiter.Acquire(longKey, Start);
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        void Run(int count)
         {
-            limiter.Acquire("192.168.1.20"u8, Start + i);
-            limiter.Acquire(longKey, Start + i);
+            for (int i = 0; i < count; i++)
+            {
+                limiter.Acquire("192.168.1.20"u8, Start + i);
+                limiter.Acquire(longKey, Start + i);
+            }
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Tiered compilation occasionally allocates a few KB on the calling thread when it promotes code
+        // (never with DOTNET_TieredCompilation=0), so the best of three runs is taken: an allocation per
+        // decision would show in every run.
+        Run(1_000);
+        long best = long.MaxValue;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(10_000);
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, best);
     }
 
     private static int Drain(LocalRateLimiter limiter, ReadOnlySpan<byte> key, long now)

