@@ -23,6 +23,9 @@ internal sealed class RoutePolicy
     /// <summary>The claim or header name of a claim: or header: rate-limit key, as bytes.</summary>
     public byte[] RateLimitKeyName { get; init; } = [];
     public ForwardedClaim[] ForwardClaims { get; init; } = [];
+    /// <summary>The route's response-cache rules, with the gateway's cache they store into.</summary>
+    public CacheRoutePolicy? Cache { get; init; }
+    public ResponseCache? CacheStore { get; init; }
     /// <summary>The route name as bytes (the key of a route-wide rate limit).</summary>
     public required byte[] RouteName { get; init; }
 
@@ -58,11 +61,13 @@ internal sealed class PolicySet : IAsyncDisposable
         var limiters = new Dictionary<RateLimitModel, RateLimiter>();
         var filters = new Dictionary<IpFilterModel, IpFilter>();
         RedisRateLimitStore? redis = null;
+        // One bounded cache per configuration: a reload starts it empty.
+        var cache = model.Cache is { } cacheSettings ? new ResponseCache(cacheSettings.MaxBytes) : null;
         var byOrder = new RoutePolicy?[model.Routes.Count == 0 ? 0 : model.Routes.Max(r => r.Order) + 1];
 
         foreach (var route in model.Routes)
         {
-            if (route.Auth is null && route.IpFilter is null && route.RateLimit is null)
+            if (route.Auth is null && route.IpFilter is null && route.RateLimit is null && route.Cache is null)
             {
                 continue;
             }
@@ -117,6 +122,8 @@ internal sealed class PolicySet : IAsyncDisposable
                     ? [.. a.ForwardClaims.Select(f => new ForwardedClaim(Encoding.UTF8.GetBytes(f.Claim), Encoding.ASCII.GetBytes(f.Header)))]
                     : [],
                 RouteName = Encoding.UTF8.GetBytes(route.Name),
+                Cache = route.Cache is { } routeCache ? new CacheRoutePolicy(routeCache.Ttl, routeCache.Vary, routeCache.AllowAuthorization) : null,
+                CacheStore = route.Cache is null ? null : cache,
             };
         }
 

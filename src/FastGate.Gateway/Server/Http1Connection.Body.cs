@@ -377,6 +377,7 @@ internal sealed partial class Http1Connection
                             _output.Write(segment.Span);
                         }
 
+                        TapResponseBody(slice);
                         remaining -= slice.Length;
                         done = remaining == 0;
                         input.AdvanceTo(slice.End);
@@ -456,6 +457,7 @@ internal sealed partial class Http1Connection
 
     private void WriteBodyPart(in ReadOnlySequence<byte> data, bool chunked)
     {
+        TapResponseBody(data);
         if (chunked)
         {
             Http1HeadWriter.WriteChunkHeader(_output, data.Length);

@@ -304,6 +304,7 @@ internal sealed partial class Http1Connection
             clientKeepAlive = false;
         }
 
+        TapResponseHead();
         WriteResponseHead(framing, chunkToClient, clientKeepAlive);
         _runtime.Metrics.OnResponse(_response.StatusCode);
 
@@ -322,6 +323,7 @@ internal sealed partial class Http1Connection
             return ExchangeResult.Abort;
         }
 
+        CompleteCacheFill();
         if (framing != ResponseFraming.CloseDelimited && _response.AllowsReuse && !HasStrayBytes(connection))
         {
             pool.Return(connection);
@@ -402,6 +404,11 @@ internal sealed partial class Http1Connection
                 }
 
                 break;
+        }
+
+        if (_policy?.Cache is not null)
+        {
+            cursor.Write("X-Cache: MISS\r\n"u8);
         }
 
         if (!keepAlive)

@@ -39,7 +39,7 @@ internal sealed partial class Http1Connection
 
         if (policy.RateLimiter is { } limiter && !policy.LimitAfterAuthentication)
         {
-            var decision = await limiter.AcquireAsync(RateLimitKey(policy), Environment.TickCount64 * TimeSpan.TicksPerMillisecond).ConfigureAwait(false);
+            var decision = await limiter.AcquireAsync(RateLimitKey(policy), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
             if (!Admit(limiter, decision))
             {
                 return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
@@ -56,7 +56,7 @@ internal sealed partial class Http1Connection
 
             if (policy.RateLimiter is { } claimLimiter && policy.LimitAfterAuthentication)
             {
-                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy), Environment.TickCount64 * TimeSpan.TicksPerMillisecond).ConfigureAwait(false);
+                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
                 if (!Admit(claimLimiter, decision))
                 {
                     return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);

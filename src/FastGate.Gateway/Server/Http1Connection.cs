@@ -195,6 +195,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         var model = active.Model;
         var limits = model.Limits;
         _requestIdLength = 0;
+        _policy = null;
+        _cacheRoute = null;
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
         try
         {
@@ -263,10 +265,21 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
                 }
             }
 
+            if (policy?.Cache is not null)
+            {
+                var cached = await TryAnswerFromCacheAsync(policy).ConfigureAwait(false);
+                if (cached != CacheOutcome.Miss)
+                {
+                    return cached == CacheOutcome.AnsweredKeepAlive;
+                }
+            }
+
             return await ForwardAsync(model, route, values).ConfigureAwait(false);
         }
         finally
         {
+            // A fill the exchange did not complete (an error, a retry, a refusal) releases its waiters.
+            AbandonCacheFill();
             ReleaseBuffers();
         }
     }
