@@ -147,7 +147,12 @@ public sealed class JwksProviderTests : IDisposable
         await using var provider = JwksProvider.ForUrl(server.Url, http, TimeSpan.FromMilliseconds(100), TimeSpan.Zero);
 
         Assert.True(await provider.StartAsync());
+        JwtKeySet first = provider.Current;
         await WaitUntilAsync(() => server.Requests >= 3);
+
+        // The same document keeps the same set, so cached tokens stay cached.
+        Assert.Same(first, provider.Current);
+        Assert.Equal(1, provider.Refreshes);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
