@@ -17,6 +17,7 @@ internal sealed class JwksProvider : IJwtKeySource, IAsyncDisposable
     private JwtKeySet _current = JwtKeySet.Empty;
     private long _lastAttemptTicks = long.MinValue;
     private DateTime _fileWriteTime;
+    private byte[]? _document;
     private int _refreshing;
     private int _refreshes;
     private int _failures;
@@ -85,7 +86,10 @@ internal sealed class JwksProvider : IJwtKeySource, IAsyncDisposable
         {
             Volatile.Write(ref _lastAttemptTicks, _time.GetTimestamp());
             byte[]? document = await FetchAsync(cancellationToken).ConfigureAwait(false);
-            if (document is null)
+
+            // An unchanged document keeps the same set: a new set would make the verified-token cache verify
+            // every token again (its entries are bound to the set that verified them).
+            if (document is null || (_document is not null && document.AsSpan().SequenceEqual(_document)))
             {
                 return true;
             }
@@ -101,6 +105,7 @@ internal sealed class JwksProvider : IJwtKeySource, IAsyncDisposable
                 _log?.Invoke($"JWKS {Source}: skipped {skipped}");
             }
 
+            _document = document;
             Volatile.Write(ref _current, keys);
             Interlocked.Increment(ref _refreshes);
             return true;

@@ -219,7 +219,8 @@ internal readonly ref struct JsonValueSpan
                     length = reader.ValueSpan.Length;
                 }
 
-                // Control characters: 0x00-0x1F and DEL; visible ASCII, SP, HTAB-free text and UTF-8 (obs-text) pass.
+                // Control characters 0x00-0x1F (HTAB too: legal in a field value, never in a claim worth forwarding)
+                // and DEL are refused; visible ASCII, SP and UTF-8 (obs-text) pass.
                 if (destination[..length].IndexOfAnyInRange((byte)0, (byte)0x1F) >= 0 || destination[..length].Contains((byte)0x7F))
                 {
                     return false;

@@ -376,12 +376,7 @@ internal sealed class JwtValidator
             {
                 case JwtKeyType.Oct:
                     Span<byte> mac = stackalloc byte[64];
-                    int length = algorithm switch
-                    {
-                        JwtAlgorithms.HS256 => HMACSHA256.HashData(key.Secret, signingInput, mac),
-                        JwtAlgorithms.HS384 => HMACSHA384.HashData(key.Secret, signingInput, mac),
-                        _ => HMACSHA512.HashData(key.Secret, signingInput, mac),
-                    };
+                    int length = key.ComputeHmac(algorithm, signingInput, mac);
                     return signature.Length == length && CryptographicOperations.FixedTimeEquals(mac[..length], signature);
                 case JwtKeyType.Rsa:
                     RSASignaturePadding padding = (algorithm & (JwtAlgorithms.PS256 | JwtAlgorithms.PS384 | JwtAlgorithms.PS512)) != 0

@@ -308,6 +308,34 @@ public class JwtValidatorTests
         Assert.Null(cache.Find("token-999"u8, cache.Hash("token-999"u8), JwtKeySet.Empty));
     }
 
+    [Fact]
+    public void Concurrent_validations_through_a_small_cache_each_see_their_own_claims()
+    {
+        var validator = new JwtValidator(Policy(), KeySet, cacheCapacity: 16);
+        JwtAlgorithms[] algorithms = [JwtAlgorithms.HS256, JwtAlgorithms.HS512, JwtAlgorithms.RS256, JwtAlgorithms.ES256];
+        byte[][] tokens = [.. Enumerable.Range(0, 64).Select(i =>
+            Encoding.ASCII.GetBytes(Sign(Header(algorithms[i % 4]), Payload(extra: $",\"n\":{i}"), algorithms[i % 4])))];
+        int failures = 0;
+
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, worker =>
+        {
+            using var context = new JwtValidationContext();
+            for (int i = 0; i < 1500; i++)
+            {
+                int index = (i * 7 + worker * 13) % tokens.Length;
+                if (validator.Validate(tokens[index], Now, context) != JwtValidationResult.Valid
+                    || !context.Claims.TryGetClaim("n"u8, out JsonValueSpan n)
+                    || !n.TryGetInt64(out long value)
+                    || value != index)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        });
+
+        Assert.Equal(0, failures);
+    }
+
     private sealed class SwappableKeySource(JwtKeySet keys) : IJwtKeySource
     {
         public JwtKeySet Current { get; set; } = keys;
