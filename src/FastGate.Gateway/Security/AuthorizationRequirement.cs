@@ -66,13 +66,32 @@ internal sealed class AuthorizationRequirement
             }
         }
 
-        // Claims: the exact value, or an array claim holding it.
-        foreach ((byte[] name, byte[] value) in _claims)
+        // Claims: the exact value, or an array claim holding it. Pairs that repeat a name one after
+        // another are alternatives (`claims = { tier = ["gold", "silver"] }`): any one of them will do.
+        for (int i = 0; i < _claims.Length;)
         {
-            if (!claims.TryGetClaim(name, out JsonValueSpan claim) || !claim.Contains(value))
+            byte[] name = _claims[i].Name;
+            int end = i + 1;
+            while (end < _claims.Length && _claims[end].Name.AsSpan().SequenceEqual(name))
+            {
+                end++;
+            }
+
+            bool any = false;
+            if (claims.TryGetClaim(name, out JsonValueSpan claim))
+            {
+                for (int j = i; j < end && !any; j++)
+                {
+                    any = claim.Contains(_claims[j].Value);
+                }
+            }
+
+            if (!any)
             {
                 return false;
             }
+
+            i = end;
         }
 
         return true;
