@@ -239,7 +239,15 @@ internal sealed partial class Http1Connection
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
                     pool.Discard(connection);
-                    return Fail(UpstreamTimedOut ? GatewayProblem.UpstreamTimeout : GatewayProblem.BadUpstreamAnswer, UpstreamTimedOut ? UpstreamFailure.Timeout : UpstreamFailure.RequestWriteFailed);
+                    if (UpstreamTimedOut)
+                    {
+                        return Fail(GatewayProblem.UpstreamTimeout, UpstreamFailure.Timeout);
+                    }
+
+                    // The connection's send loop stopped: the socket failed (a stale pooled connection the
+                    // upstream closed). Nothing of the answer exists yet, so an idempotent request is retried.
+                    _runtime.Metrics.OnUpstreamFailure(UpstreamFailure.RequestWriteFailed);
+                    return _request.IsIdempotent ? ExchangeResult.Retry : Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.None);
                 }
             }
             catch (Exception ex) when (IsConnectionFailure(ex))

@@ -197,6 +197,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         _requestIdLength = 0;
         _policy = null;
         _cacheRoute = null;
+        ValidatedClaims = null;
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
         try
         {

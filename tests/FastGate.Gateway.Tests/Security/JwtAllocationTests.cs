@@ -20,17 +20,25 @@ public class JwtAllocationTests
         long now = Now;
         Assert.Equal(JwtValidationResult.Valid, validator.Validate(token, now, out _));
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // Best of three windows: tiered compilation may allocate on this thread once in a while, a
+        // per-call allocation shows in every window.
+        long allocated = long.MaxValue;
         int valid = 0;
-        for (int i = 0; i < Iterations; i++)
+        for (int window = 0; window < 3; window++)
         {
-            if (validator.Validate(token, now, out JwtClaims claims) == JwtValidationResult.Valid && requirement.IsSatisfied(claims))
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            valid = 0;
+            for (int i = 0; i < Iterations; i++)
             {
-                valid++;
+                if (validator.Validate(token, now, out JwtClaims claims) == JwtValidationResult.Valid && requirement.IsSatisfied(claims))
+                {
+                    valid++;
+                }
             }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(Iterations, valid);
         Assert.Equal(0, allocated);
     }
@@ -51,17 +59,23 @@ public class JwtAllocationTests
         long now = Now;
         Assert.Equal(JwtValidationResult.Valid, validator.Validate(token, now, context));
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long allocated = long.MaxValue;
         int valid = 0;
-        for (int i = 0; i < 200; i++)
+        for (int window = 0; window < 3; window++)
         {
-            if (validator.Validate(token, now, context) == JwtValidationResult.Valid)
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            valid = 0;
+            for (int i = 0; i < 200; i++)
             {
-                valid++;
+                if (validator.Validate(token, now, context) == JwtValidationResult.Valid)
+                {
+                    valid++;
+                }
             }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(200, valid);
         Assert.InRange(allocated, 0, bclBytesPerCall * 200);
     }
