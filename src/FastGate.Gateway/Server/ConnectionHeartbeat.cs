@@ -47,17 +47,6 @@ internal sealed class ConnectionHeartbeat : IDisposable
         }
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _clients.Count;
-            }
-        }
-    }
-
     private void Tick()
     {
         IHeartbeatClient[] clients;

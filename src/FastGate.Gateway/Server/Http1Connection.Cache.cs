@@ -79,8 +79,8 @@ internal sealed partial class Http1Connection
         fill = null;
         var route = policy.Cache!;
         var cache = policy.CacheStore!;
-        var authorization = FindHeader(KnownHeader.Authorization);
-        if (!route.ShouldUseCache(_request.Method, !authorization.IsEmpty, FindHeaderNamed("cache-control"u8)))
+        var authorization = _request.Find(KnownHeader.Authorization);
+        if (!route.ShouldUseCache(_request.Method, !authorization.IsEmpty, _request.Find("cache-control"u8)))
         {
             return CacheStep.Bypass;
         }
@@ -161,7 +161,7 @@ internal sealed partial class Http1Connection
             fill.AddHeader(_response.HeaderName(i), _response.HeaderValue(i));
         }
 
-        if (fill.EndHead(_cacheRoute!, !FindHeader(KnownHeader.Authorization).IsEmpty) != CacheStoreVerdict.Store)
+        if (fill.EndHead(_cacheRoute!, !_request.Find(KnownHeader.Authorization).IsEmpty) != CacheStoreVerdict.Store)
         {
             AbandonCacheFill();
         }
@@ -198,16 +198,4 @@ internal sealed partial class Http1Connection
         _cacheFill = null;
     }
 
-    private ReadOnlySpan<byte> FindHeaderNamed(ReadOnlySpan<byte> name)
-    {
-        for (int i = 0; i < _request.HeaderCount; i++)
-        {
-            if (Ascii8.EqualsIgnoreCase(_request.HeaderName(i), name))
-            {
-                return _request.HeaderValue(i);
-            }
-        }
-
-        return default;
-    }
 }

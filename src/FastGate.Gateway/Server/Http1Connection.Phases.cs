@@ -69,7 +69,7 @@ internal sealed partial class Http1Connection
 
     private GatewayProblem? Authenticate(JwtValidator validator, RoutePolicy policy)
     {
-        var authorization = FindHeader(KnownHeader.Authorization);
+        var authorization = _request.Find(KnownHeader.Authorization);
         if (authorization.IsEmpty)
         {
             // RFC 6750 section 3.1: no error code when the request carried no credentials at all.
@@ -158,16 +158,8 @@ internal sealed partial class Http1Connection
             case Model.RateLimitKeyKind.Route:
                 return policy.RouteName;
             case Model.RateLimitKeyKind.Header:
-                for (int i = 0; i < _request.HeaderCount; i++)
-                {
-                    if (Ascii8.EqualsIgnoreCase(_request.HeaderName(i), policy.RateLimitKeyName))
-                    {
-                        return _request.HeaderValue(i);
-                    }
-                }
-
-                // Requests without the header share one bucket.
-                return default;
+                // Requests without the header share one bucket (the empty key).
+                return _request.Find(policy.RateLimitKeyName);
             case Model.RateLimitKeyKind.Claim:
                 if (ValidatedClaims is { } claims
                     && claims.Claims.TryGetClaim(policy.RateLimitKeyName, out var value)
@@ -218,18 +210,6 @@ internal sealed partial class Http1Connection
 
     private readonly byte[] _forwardedAddress = new byte[16];
 
-    private ReadOnlySpan<byte> FindHeader(KnownHeader kind)
-    {
-        for (int i = 0; i < _request.HeaderCount; i++)
-        {
-            if (_request.Header(i).Kind == kind)
-            {
-                return _request.HeaderValue(i);
-            }
-        }
-
-        return default;
-    }
 
     private readonly record struct PhaseOutcome(bool Proceed, GatewayProblem Problem)
     {

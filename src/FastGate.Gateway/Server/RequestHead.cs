@@ -116,8 +116,6 @@ internal sealed class RequestHead
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
     public void Release() => _store.Release();
 
-    public bool HasBuffer => _store.HasBuffer;
-
     private int Copy(ReadOnlySpan<byte> bytes) => _store.Copy(bytes);
 
     public void SetRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1Version version)
@@ -377,6 +375,34 @@ internal sealed class RequestHead
                 SetError(RequestHeadError.TransferEncodingInHttp10);
             }
         }
+    }
+
+    /// <summary>The value of the first field of a known kind, or empty.</summary>
+    public ReadOnlySpan<byte> Find(KnownHeader kind)
+    {
+        for (int i = 0; i < HeaderCount; i++)
+        {
+            if (_store.Field(i).Kind == kind)
+            {
+                return _store.Value(i);
+            }
+        }
+
+        return default;
+    }
+
+    /// <summary>The value of the first field with this name (ASCII, any case), or empty.</summary>
+    public ReadOnlySpan<byte> Find(ReadOnlySpan<byte> name)
+    {
+        for (int i = 0; i < HeaderCount; i++)
+        {
+            if (Ascii8.EqualsIgnoreCase(_store.Name(i), name))
+            {
+                return _store.Value(i);
+            }
+        }
+
+        return default;
     }
 
     /// <summary>Is the named field listed in a Connection field (and so hop-by-hop)?</summary>

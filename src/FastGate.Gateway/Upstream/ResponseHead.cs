@@ -64,8 +64,6 @@ internal sealed class ResponseHead
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
     public void Release() => _store.Release();
 
-    public bool HasBuffer => _store.HasBuffer;
-
     public void SetStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reason)
     {
         Version = version;

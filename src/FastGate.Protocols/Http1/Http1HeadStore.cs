@@ -28,8 +28,6 @@ internal sealed class Http1HeadStore
 
     public int FieldCount { get; private set; }
 
-    public bool HasBuffer => _buffer.Length > 0;
-
     /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
     public void Begin(int limit)
     {

@@ -67,10 +67,4 @@ internal static class Ascii8
     public static bool StartsWithIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> prefix)
         => value.Length >= prefix.Length && Ascii.EqualsIgnoreCase(value[..prefix.Length], prefix);
 
-    /// <summary>Whether the last element of a comma-separated list is <paramref name="token"/> (Transfer-Encoding).</summary>
-    public static bool TokenListEndsWith(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
-    {
-        int comma = list.LastIndexOf((byte)',');
-        return Ascii.EqualsIgnoreCase(TrimOws(comma < 0 ? list : list[(comma + 1)..]), token);
-    }
 }
