@@ -42,6 +42,23 @@ internal sealed class ServerConfig
     public ConfigValue<IReadOnlyList<ConfigValue<string>>>? Listen { get; init; }
 
     public ConfigValue<IReadOnlyList<ConfigValue<string>>>? TrustedProxies { get; init; }
+
+    /// <summary>The <c>[[server.tls]]</c> listeners, in file order.</summary>
+    public IReadOnlyList<TlsListenerConfig> Tls { get; init; } = [];
+}
+
+/// <summary>One <c>[[server.tls]]</c> table: a listener that terminates TLS and offers h2 and http/1.1 by ALPN.</summary>
+internal sealed class TlsListenerConfig
+{
+    public required SourcePosition Position { get; init; }
+
+    public ConfigValue<string>? Listen { get; init; }
+
+    /// <summary>PEM file with the certificate, then any intermediates (the chain sent to clients).</summary>
+    public ConfigValue<string>? Certificate { get; init; }
+
+    /// <summary>PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1, unencrypted).</summary>
+    public ConfigValue<string>? Key { get; init; }
 }
 
 internal sealed class AdminConfig

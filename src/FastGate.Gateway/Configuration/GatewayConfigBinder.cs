@@ -51,13 +51,34 @@ internal static partial class GatewayConfigBinder
             Position = table.Position,
             Listen = reader.StringArray("listen", "'listen' needs at least one address"),
             TrustedProxies = reader.StringArray("trusted_proxies"),
+            Tls = reader.Entry("tls") is { } tls ? BindTlsListeners(reader, tls) : [],
         };
-        if (reader.Entry("tls") is { } tls)
-        {
-            errors.Add(tls.Value.Position, "[[server.tls]] is not supported yet");
-        }
         reader.ReportUnknownKeys();
         return config;
+    }
+
+    private static List<TlsListenerConfig> BindTlsListeners(TableReader server, TomlEntry entry)
+    {
+        if (entry.Value is not TomlArrayNode { IsTableArray: true } array)
+        {
+            server.WrongType(entry, "an array of tables ([[server.tls]] sections)");
+            return [];
+        }
+        var listeners = new List<TlsListenerConfig>(array.Items.Count);
+        foreach (var item in array.Items)
+        {
+            var table = (TomlTableNode)item;
+            var reader = new TableReader(table, $"[[server.tls]] #{listeners.Count + 1}", server.Errors);
+            listeners.Add(new TlsListenerConfig
+            {
+                Position = table.Position,
+                Listen = reader.String("listen"),
+                Certificate = reader.String("certificate"),
+                Key = reader.String("key"),
+            });
+            reader.ReportUnknownKeys();
+        }
+        return listeners;
     }
 
     private static AdminConfig BindAdmin(TomlTableNode table, ConfigErrorList errors)

@@ -95,8 +95,9 @@ internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigE
                 listen.Add(endpoint);
             }
         }
-        else
+        else if (server is null || server.Tls.Count == 0)
         {
+            // Only when the file names no listener at all: a TLS-only gateway gets no cleartext port.
             listen.Add(new IPEndPoint(IPAddress.Loopback, 8080));
         }
 
@@ -108,7 +109,9 @@ internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigE
                 trusted.Add(network);
             }
         }
-        return listen.Count == 0 ? null : new ServerModel { Listen = listen, TrustedProxies = trusted };
+
+        var tls = CompileTlsListeners(server?.Tls ?? [], listen);
+        return listen.Count == 0 && tls.Count == 0 ? null : new ServerModel { Listen = listen, TrustedProxies = trusted, Tls = tls };
     }
 
     /// <param name="what">the item in messages: "trusted proxy"</param>
@@ -153,7 +156,7 @@ internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigE
         {
             return null;
         }
-        if (server is not null && server.Listen.Contains(endpoint))
+        if (server is not null && (server.Listen.Contains(endpoint) || server.Tls.Any(t => t.Listen.Equals(endpoint))))
         {
             errors.Add(listen.Position, $"admin listen address '{listen.Value}' is also a [server] listen address");
             return null;

@@ -31,6 +31,8 @@ internal sealed class ServerModel
     public required IReadOnlyList<IPEndPoint> Listen { get; init; }
     /// <summary>Peers whose X-Forwarded-For is believed.</summary>
     public required IReadOnlyList<IPNetwork> TrustedProxies { get; init; }
+    /// <summary>The <c>[[server.tls]]</c> listeners.</summary>
+    public IReadOnlyList<TlsListenerModel> Tls { get; init; } = [];
 }
 
 internal sealed class AdminModel

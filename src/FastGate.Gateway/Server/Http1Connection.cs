@@ -70,6 +70,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         _context = context;
         _input = context.Transport.Input;
         _output = context.Transport.Output;
+        _request.IsHttps = context.Features.Get<ITlsHandshakeFeature>() is not null;
 
         if (context.RemoteEndPoint is IPEndPoint peer)
         {

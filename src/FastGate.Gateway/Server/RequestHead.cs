@@ -69,6 +69,12 @@ internal sealed class RequestHead
     public int RequestIdIndex { get; private set; } = -1;
     public int TraceparentIndex { get; private set; } = -1;
 
+    /// <summary>
+    /// The request came over TLS (the scheme is https, RFC 9110 section 4.2.2). A property of the
+    /// connection, so <see cref="Begin"/> keeps it.
+    /// </summary>
+    public bool IsHttps { get; set; }
+
     public bool IsHead { get; private set; }
     public bool IsIdempotent { get; private set; }
 

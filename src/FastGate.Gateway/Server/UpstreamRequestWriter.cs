@@ -129,7 +129,7 @@ internal static class UpstreamRequestWriter
         }
 
         cursor.Write(peer);
-        cursor.Write("\r\nX-Forwarded-Proto: http\r\n"u8);
+        cursor.Write(request.IsHttps ? "\r\nX-Forwarded-Proto: https\r\n"u8 : "\r\nX-Forwarded-Proto: http\r\n"u8);
         if (!authority.IsEmpty)
         {
             cursor.WriteField("X-Forwarded-Host"u8, authority);

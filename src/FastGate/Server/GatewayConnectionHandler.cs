@@ -1,3 +1,4 @@
+using System.Net.Security;
 using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Server;
 using Microsoft.AspNetCore.Connections;
@@ -10,6 +11,9 @@ namespace FastGate.Server;
 /// </summary>
 internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : ConnectionHandler
 {
+    /// <summary>What a TLS listener offers by ALPN (RFC 7301), in the server's order of preference.</summary>
+    public static readonly List<SslApplicationProtocol> AlpnProtocols = [SslApplicationProtocol.Http11];
+
     public override Task OnConnectedAsync(ConnectionContext connection) =>
         new Http1Connection(runtime, connection).RunAsync();
 }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,8 +14,8 @@ using Microsoft.Extensions.Logging;
 namespace FastGate.Server;
 
 /// <summary>
-/// Hosts the gateway in Kestrel: one connection-handler listener per <c>[server] listen</c> address,
-/// and the admin API on its own listener. Used by the CLI, the demo and the functional tests.
+/// Hosts the gateway in Kestrel: one connection-handler listener per <c>[server] listen</c> address and
+/// per <c>[[server.tls]]</c> listener (TLS terminated by Kestrel), and the admin API on its own listener. Used by the CLI, the demo and the functional tests.
 /// </summary>
 internal sealed class GatewayHost : IAsyncDisposable
 {
@@ -61,6 +62,20 @@ internal sealed class GatewayHost : IAsyncDisposable
             foreach (var endpoint in model.Server.Listen)
             {
                 kestrel.Listen(endpoint, listen => listen.UseConnectionHandler<GatewayConnectionHandler>());
+            }
+
+            foreach (var tls in model.Server.Tls)
+            {
+                var certificates = new TlsCertificateSource(runtime, tls);
+                kestrel.Listen(tls.Listen, listen =>
+                {
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = certificates.OnConnection,
+                        HandshakeTimeout = model.Limits.RequestHeadTimeout,
+                    });
+                    listen.UseConnectionHandler<GatewayConnectionHandler>();
+                });
             }
 
             if (model.Admin is { } admin)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using FastGate.Gateway.Configuration;
+using FastGate.Gateway.Tests.Tls;
 using FastGate.Server;
 
 namespace FastGate.FunctionalTests.Infrastructure;
@@ -10,14 +11,18 @@ internal sealed class TestGateway : IAsyncDisposable
 {
     private readonly GatewayHost _host;
 
-    private TestGateway(GatewayHost host, int port, int adminPort)
+    private TestGateway(GatewayHost host, int port, int adminPort, int tlsPort)
     {
         _host = host;
         Port = port;
         AdminPort = adminPort;
+        TlsPort = tlsPort;
     }
 
     public int Port { get; }
+
+    /// <summary>The [[server.tls]] listener's port; 0 when the gateway was started without certificates.</summary>
+    public int TlsPort { get; }
 
     public int AdminPort { get; }
 
@@ -29,15 +34,25 @@ internal sealed class TestGateway : IAsyncDisposable
     /// Starts the gateway on <paramref name="routes"/>: the TOML after the [server] section, where
     /// "{name}" placeholders are replaced from <paramref name="ports"/>. <paramref name="limits"/> is a
     /// whole [limits] section; <paramref name="server"/> holds extra lines for the [server] section.
+    /// With <paramref name="tls"/>, a [[server.tls]] listener on <see cref="TlsPort"/> serves its certificate.
     /// </summary>
-    public static async Task<TestGateway> StartAsync(string routes, IReadOnlyDictionary<string, string>? ports = null, string? limits = null, string? server = null)
+    public static async Task<TestGateway> StartAsync(string routes, IReadOnlyDictionary<string, string>? ports = null, string? limits = null, string? server = null,
+        TestCertificates? tls = null)
     {
         int port = FreePort();
         int adminPort = FreePort();
+        int tlsPort = tls is null ? 0 : FreePort();
+        var tlsSection = tls is null ? "" : $"""
+            [[server.tls]]
+            listen = "127.0.0.1:{tlsPort}"
+            certificate = "{tls.CertificatePath}"
+            key = "{tls.KeyPath}"
+            """;
         var text = $"""
             [server]
             listen = ["127.0.0.1:{port}"]
             {server ?? ""}
+            {tlsSection}
 
             [admin]
             listen = "127.0.0.1:{adminPort}"
@@ -60,7 +75,7 @@ internal sealed class TestGateway : IAsyncDisposable
 
         var host = GatewayHost.Create(result.Model);
         await host.StartAsync().ConfigureAwait(false);
-        return new TestGateway(host, port, adminPort);
+        return new TestGateway(host, port, adminPort, tlsPort);
     }
 
     /// <summary>A route file with one upstream and one catch-all route to it.</summary>

@@ -145,19 +145,6 @@ public class ConfigErrorTests
     }
 
     [Fact]
-    public void Section_of_a_later_version_is_rejected_at_its_header()
-    {
-        Assert.Equal(
-            "routes.toml:1:1: [[server.tls]] is not supported yet",
-            Error("""
-                [[server.tls]]
-                listen = "127.0.0.1:8443"
-                certificate = "certs/gateway.pem"
-                key = "certs/gateway.key"
-                """));
-    }
-
-    [Fact]
     public void Route_without_upstream_is_an_error_at_its_header()
     {
         Assert.Equal(
