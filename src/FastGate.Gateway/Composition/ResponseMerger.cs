@@ -91,6 +91,8 @@ internal sealed class ResponseMerger : IDisposable
     private TimeSpan _idleTimeout;
     private int _requiredPending;
     private bool _anyWritten;
+    private int _failedSignalled;
+    private PartHead _failedHead;
 
     public ResponseMerger(IStreamingBodySink sink) => _sink = sink;
 
@@ -127,8 +129,7 @@ internal sealed class ResponseMerger : IDisposable
         {
             await abort.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(tasks).ConfigureAwait(false);
-            var part = parts[failed];
-            return new MergeResult(MergeOutcome.RequiredPartFailed, failed, new PartHead(part.Status, part.Failure));
+            return new MergeResult(MergeOutcome.RequiredPartFailed, failed, _failedHead);
         }
 
         _sink.StartResponse();
@@ -161,7 +162,12 @@ internal sealed class ResponseMerger : IDisposable
 
         if (!ok)
         {
-            _headGate.TrySetResult(index);
+            // Kept as it was when the part failed: the cancellation that follows must not hide why.
+            if (Interlocked.Exchange(ref _failedSignalled, 1) == 0)
+            {
+                _failedHead = new PartHead(part.Status, part.Failure);
+                _headGate.TrySetResult(index);
+            }
         }
         else if (Interlocked.Decrement(ref _requiredPending) == 0)
         {
@@ -194,7 +200,11 @@ internal sealed class ResponseMerger : IDisposable
             }
             catch (OperationCanceledException)
             {
-                part.Failure = PartFailure.Cancelled;
+                if (part.Failure == PartFailure.None)
+                {
+                    part.Failure = PartFailure.Cancelled;
+                }
+
                 return;
             }
 
