@@ -53,7 +53,7 @@ public class ResponseMergerBenchmarks
             parts[i] = new MergePart(Prefixes[i], Keys[i], required: i == 0, _sources[i]);
         }
 
-        using var merger = new ResponseMerger(_sink);
+        var merger = new ResponseMerger(_sink);
         var result = merger.RunAsync(parts, Timeout, Timeout, CancellationToken.None).GetAwaiter().GetResult();
         if (result.Outcome != MergeOutcome.Completed)
         {

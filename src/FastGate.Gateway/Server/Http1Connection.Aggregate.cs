@@ -49,11 +49,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
             parts[i] = new MergePart(part.MemberPrefix, part.KeyJson, part.Required, source);
         }
 
-        MergeResult result;
-        using (var merger = new ResponseMerger(this))
-        {
-            result = await merger.RunAsync(parts, aggregate.Timeout, model.Limits.IdleTimeout, _context.ConnectionClosed).ConfigureAwait(false);
-        }
+        var result = await new ResponseMerger(this).RunAsync(parts, aggregate.Timeout, model.Limits.IdleTimeout, _context.ConnectionClosed).ConfigureAwait(false);
 
         switch (result.Outcome)
         {

@@ -15,7 +15,7 @@ public class ResponseMergerTests
     private static async Task<(MergeResult Result, MemorySink Sink)> MergeAsync(TimeSpan? timeout = null, params MergePart[] parts)
     {
         var sink = new MemorySink();
-        using var merger = new ResponseMerger(sink);
+        var merger = new ResponseMerger(sink);
         var result = await merger.RunAsync(parts, timeout ?? TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), CancellationToken.None);
         return (result, sink);
     }
@@ -139,7 +139,7 @@ public class ResponseMergerTests
     public async Task A_client_that_leaves_ends_the_merge()
     {
         var sink = new MemorySink { FailFlushes = true };
-        using var merger = new ResponseMerger(sink);
+        var merger = new ResponseMerger(sink);
         var slow = Json("[]", delayMs: 5000);
         var result = await merger.RunAsync([Part("a", Json("1")), Part("b", slow)], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(3));
         Assert.Equal(MergeOutcome.ClientFailed, result.Outcome);
