@@ -9,6 +9,8 @@ namespace FastGate.Benchmarks.Composition;
 /// arrays (4 KiB segments, as an upstream's receive pipe hands them out), merged into a reused buffer.
 /// Each operation is one aggregate request: a merger, N parts, their validation and the merged object.
 /// The 64 KiB cases stream through the 32 KiB window: the allocations must not change with part size.
+/// Time grows with the bytes validated (see JsonStreamValidatorBenchmarks); Merge5PartsTiny is the
+/// merger's own overhead per request.
 /// </summary>
 [MemoryDiagnoser]
 public class ResponseMergerBenchmarks
@@ -16,6 +18,7 @@ public class ResponseMergerBenchmarks
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private readonly ArraySink _sink = new();
+    private byte[] _tiny = [];
     private byte[] _small = [];
     private byte[] _large = [];
     private MemorySource[] _sources = [];
@@ -23,6 +26,7 @@ public class ResponseMergerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        _tiny = "{\"id\":42,\"ok\":true}"u8.ToArray();
         _small = Document(1024);
         _large = Document(64 * 1024);
         _sources = [.. Enumerable.Range(0, 5).Select(_ => new MemorySource())];
@@ -62,6 +66,10 @@ public class ResponseMergerBenchmarks
 
         return _sink.Written;
     }
+
+    /// <summary>The merger's own cost: parts so small that validating them costs next to nothing.</summary>
+    [Benchmark]
+    public int Merge5PartsTiny() => Merge(5, _tiny);
 
     [Benchmark(Baseline = true)]
     public int Merge2Parts1KiB() => Merge(2, _small);
