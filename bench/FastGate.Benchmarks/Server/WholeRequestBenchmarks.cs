@@ -118,7 +118,7 @@ public class WholeRequestBenchmarks
             }
 
             _upstream.ResetWrittenCount();
-            UpstreamRequestWriter.WriteHead(_upstream, _head, route!, values, route!.Upstream.Endpoints[0], PeerAddress, peerIsTrustedProxy: false, RequestId);
+            UpstreamRequestWriter.WriteHead(_upstream, _head, route!, values, route!.Upstream!.Endpoints[0], PeerAddress, peerIsTrustedProxy: false, RequestId);
             return _upstream.WrittenCount;
         }
         finally

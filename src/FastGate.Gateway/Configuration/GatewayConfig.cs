@@ -176,7 +176,14 @@ internal sealed class RouteConfig
 
     public RouteCacheConfig? Cache { get; init; }
 
-    /// <summary>The route names an action of a later version (aggregate, batch, grpc, soap), already reported.</summary>
+    /// <summary>The parts of an aggregate route, in file order.</summary>
+    public ConfigValue<IReadOnlyList<AggregatePartConfig>>? Aggregate { get; init; }
+
+    public ConfigValue<TimeSpan>? AggregateTimeout { get; init; }
+
+    public BatchConfig? Batch { get; init; }
+
+    /// <summary>The route names an action of a later version (grpc, soap), already reported.</summary>
     public bool HasUnsupportedAction { get; init; }
 
     /// <summary>"route 'users'", or "route #3" while it has no usable name.</summary>
@@ -193,4 +200,32 @@ internal sealed class MatchConfig
     public ConfigValue<IReadOnlyList<ConfigValue<string>>>? Methods { get; init; }
 
     public ConfigValue<string>? Host { get; init; }
+}
+
+/// <summary>One item of <c>aggregate = [{ key, upstream, path, method?, required? }]</c>.</summary>
+internal sealed class AggregatePartConfig
+{
+    /// <summary>The item's table.</summary>
+    public required SourcePosition Position { get; init; }
+
+    public ConfigValue<string>? Key { get; init; }
+
+    public ConfigValue<string>? Upstream { get; init; }
+
+    public ConfigValue<string>? Path { get; init; }
+
+    public ConfigValue<string>? Method { get; init; }
+
+    public ConfigValue<bool>? Required { get; init; }
+}
+
+/// <summary><c>batch = { max_requests = N, max_concurrency = M }</c>.</summary>
+internal sealed class BatchConfig
+{
+    /// <summary>Position of the <c>batch</c> key.</summary>
+    public required SourcePosition Position { get; init; }
+
+    public ConfigValue<long>? MaxRequests { get; init; }
+
+    public ConfigValue<long>? MaxConcurrency { get; init; }
 }

@@ -4,10 +4,7 @@ namespace FastGate.Gateway.Configuration;
 internal static partial class GatewayConfigBinder
 {
     /// <summary>Route keys of later versions that choose what the route does instead of <c>upstream</c>.</summary>
-    private static readonly string[] s_unsupportedActions = ["aggregate", "batch", "grpc", "soap"];
-
-    /// <summary>Route keys of later versions that add a phase in front of the action.</summary>
-    private static readonly string[] s_unsupportedRouteKeys = ["aggregate_timeout"];
+    private static readonly string[] s_unsupportedActions = ["grpc", "soap"];
 
     public static GatewayConfig Bind(TomlTableNode root, string baseDirectory, ConfigErrorList errors)
     {
@@ -261,10 +258,6 @@ internal static partial class GatewayConfigBinder
             hasUnsupportedAction |= table.Find(key) is not null;
             reader.Reject(key, $"'{key}' is not supported yet ({display})");
         }
-        foreach (var key in s_unsupportedRouteKeys)
-        {
-            reader.Reject(key, $"'{key}' is not supported yet ({display})");
-        }
 
         var config = new RouteConfig
         {
@@ -283,6 +276,9 @@ internal static partial class GatewayConfigBinder
             RateLimit = reader.String("rate_limit"),
             IpFilter = reader.String("ip_filter"),
             Cache = reader.SubTable("cache", out var cacheEntry) is { } cacheTable ? BindRouteCache(cacheTable, cacheEntry, display, errors) : null,
+            Aggregate = reader.Entry("aggregate") is { } aggregateEntry ? BindAggregate(reader, aggregateEntry) : null,
+            AggregateTimeout = reader.Duration("aggregate_timeout"),
+            Batch = reader.SubTable("batch", out var batchEntry) is { } batchTable ? BindBatch(batchTable, batchEntry, display, errors) : null,
             HasUnsupportedAction = hasUnsupportedAction,
         };
         reader.ReportUnknownKeys();

@@ -452,16 +452,16 @@ internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigE
         UpstreamModel? upstream = null;
         if (route.Upstream is { } upstreamName)
         {
-            if (!upstreams.TryGetValue(upstreamName.Value, out upstream) && !config.Upstreams.Any(u => u.Name == upstreamName.Value))
-            {
-                var hint = NameSuggestion.Hint(upstreamName.Value, config.Upstreams.Select(u => u.Name));
-                errors.Add(upstreamName.Position, $"{route.Display} names upstream '{upstreamName.Value}' which is not defined{hint}");
-            }
+            upstream = ReferencedUpstream(upstreamName, route.Display, upstreams);
         }
-        else if (!route.HasUnsupportedAction)
+        else if (!route.HasUnsupportedAction && route.Aggregate is null && route.Batch is null)
         {
             errors.Add(route.Position, $"{route.Display} has no 'upstream' to send its requests to");
         }
+
+        var action = CompositionAction(route);
+        var aggregate = route.Aggregate is { } parts && path is not null ? Aggregate(route, parts, path, upstreams) : null;
+        var batch = route.Batch is { } batchConfig ? Batch(route, batchConfig, methods) : null;
 
         RewriteTemplate? rewrite = null;
         if (route.Rewrite is { } rewriteText && path is not null
@@ -473,7 +473,8 @@ internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigE
         var phases = RoutePhases(route, methods);
 
         // An upstream that failed on its own has been reported there; its routes add nothing more.
-        if (errors.Count > before || name is null || path is null || upstream is null)
+        if (errors.Count > before || name is null || path is null
+            || (action == RouteAction.Proxy ? upstream is null : action == RouteAction.Aggregate ? aggregate is null : batch is null))
         {
             return null;
         }
@@ -483,9 +484,11 @@ internal sealed partial class GatewayModelCompiler(GatewayConfig config, ConfigE
             Name = name,
             Order = route.Index - 1,
             Host = host,
-            Methods = methods,
+            Methods = batch is not null && methods.Count == 0 ? ["POST"] : methods,
             Path = path,
             Upstream = upstream,
+            Aggregate = aggregate,
+            Batch = batch,
             Rewrite = rewrite,
             Timeout = route.Timeout?.Value ?? defaults.Timeout,
             Retries = retries,

@@ -139,7 +139,14 @@ internal sealed class RouteModel
     /// <summary>Upper-case method tokens, or empty for any method.</summary>
     public required IReadOnlyList<string> Methods { get; init; }
     public required PathTemplate Path { get; init; }
-    public required UpstreamModel Upstream { get; init; }
+    /// <summary>What the route does with a request that passed its phases.</summary>
+    public RouteAction Action => Aggregate is not null ? RouteAction.Aggregate : Batch is not null ? RouteAction.Batch : RouteAction.Proxy;
+    /// <summary>Where a proxy route sends its requests; null for aggregate and batch routes.</summary>
+    public UpstreamModel? Upstream { get; init; }
+    /// <summary>The parts of an aggregate route.</summary>
+    public AggregateModel? Aggregate { get; init; }
+    /// <summary>The limits of a batch route.</summary>
+    public BatchModel? Batch { get; init; }
     public RewriteTemplate? Rewrite { get; init; }
     /// <summary>Bound of the whole upstream exchange until the response head (504 past it).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -29,6 +29,14 @@ internal enum GatewayProblem : byte
     NoHealthyEndpoint,
     PoolExhausted,
     UpstreamTimeout,
+    /// <summary>502: a required part of an aggregate route failed (the detail names it).</summary>
+    RequiredPartFailed,
+    /// <summary>400: a batch body that is not a JSON array of items.</summary>
+    MalformedBatch,
+    /// <summary>413: more batch items than the route's max_requests.</summary>
+    BatchTooLarge,
+    /// <summary>400: a batch item that targets a batch route.</summary>
+    NestedBatch,
 }
 
 /// <summary>
@@ -72,6 +80,10 @@ internal static class ProblemResponse
         Add(GatewayProblem.NoHealthyEndpoint, 503, "Service Unavailable", "no-healthy-endpoint", "No endpoint of the upstream service is available.");
         Add(GatewayProblem.PoolExhausted, 503, "Service Unavailable", "upstream-busy", "Every connection to the upstream service is busy.");
         Add(GatewayProblem.UpstreamTimeout, 504, "Gateway Timeout", "upstream-timeout", "The upstream service did not answer in time.");
+        Add(GatewayProblem.RequiredPartFailed, 502, "Bad Gateway", "required-part-failed", "A required part of the aggregate failed.");
+        Add(GatewayProblem.MalformedBatch, 400, "Bad Request", "malformed-batch", "The batch must be a JSON array of {\"method\", \"path\", \"headers\"?, \"body\"?} objects.");
+        Add(GatewayProblem.BatchTooLarge, 413, "Content Too Large", "batch-too-large", "The batch has more items than this route's max_requests.");
+        Add(GatewayProblem.NestedBatch, 400, "Bad Request", "nested-batch", "A batch item cannot target a batch route.");
         return entries;
     }
 
@@ -87,14 +99,22 @@ internal static class ProblemResponse
     /// <summary>Writes the whole response (head and body) without flushing.</summary>
     /// <param name="allow">for 405: the methods for the Allow field, comma-separated, or empty</param>
     /// <param name="extraFields">complete field lines ("Name: value\r\n") the answer carries, e.g. WWW-Authenticate</param>
-    public static void Write(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> allow = default, ReadOnlySpan<byte> extraFields = default)
+    public static void Write(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> allow = default, ReadOnlySpan<byte> extraFields = default) =>
+        Write(output, problem, requestId, close, allow, extraFields, Entries[(int)problem].Detail);
+
+    /// <summary>Writes the whole response with a detail of its own (e.g. naming the failed part), without flushing.</summary>
+    /// <param name="detail">plain text; escaped for JSON here</param>
+    public static void WriteWithDetail(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> detail) =>
+        Write(output, problem, requestId, close, default, default, detail);
+
+    private static void Write(IBufferWriter<byte> output, GatewayProblem problem, ReadOnlySpan<byte> requestId, bool close, ReadOnlySpan<byte> allow, ReadOnlySpan<byte> extraFields, ReadOnlySpan<byte> detail)
     {
         ref readonly var entry = ref Entries[(int)problem];
 
         // {"type":"…","title":"…","status":NNN,"detail":"…","instance":"…"}
         // The request id is our own (hex) or a client's validated visible-ASCII value; it is escaped
         // anyway so the document stays valid JSON whatever it holds.
-        int bodyLength = 9 + entry.Type.Length + 11 + entry.Title.Length + 11 + 3 + 11 + entry.Detail.Length + 14
+        int bodyLength = 9 + entry.Type.Length + 11 + entry.Title.Length + 11 + 3 + 11 + JsonEscapedLength(detail) + 14
             + JsonEscapedLength(requestId) + 2;
 
         int retryAfter = RetryAfterSeconds(problem);
@@ -143,7 +163,7 @@ internal static class ProblemResponse
         Utf8Formatter.TryFormat(entry.Status, span[n..], out written);
         n += written;
         Put(span, ref n, ",\"detail\":\""u8);
-        Put(span, ref n, entry.Detail);
+        n += WriteJsonEscaped(detail, span[n..]);
         Put(span, ref n, "\",\"instance\":\""u8);
         n += WriteJsonEscaped(requestId, span[n..]);
         Put(span, ref n, "\"}"u8);

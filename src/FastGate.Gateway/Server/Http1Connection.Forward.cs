@@ -58,7 +58,8 @@ internal sealed partial class Http1Connection
             }
         }
 
-        var upstream = _runtime.Upstreams.Get(route.Upstream);
+        // Only proxy routes come here; aggregate and batch routes have no upstream of their own.
+        var upstream = _runtime.Upstreams.Get(route.Upstream!);
         EndpointState? failedEndpoint = null;
         var lastFailure = UpstreamFailure.None;
         int connectAttemptsLeft = upstream.Model.Endpoints.Count;

@@ -327,6 +327,11 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
                 }
             }
 
+            if (route.Action != Model.RouteAction.Proxy)
+            {
+                return await ComposeAsync(model, route, values).ConfigureAwait(false);
+            }
+
             if (policy?.Cache is not null)
             {
                 var cached = await TryAnswerFromCacheAsync(policy).ConfigureAwait(false);

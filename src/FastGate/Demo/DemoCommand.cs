@@ -61,6 +61,8 @@ internal static class DemoCommand
               curl -i -X POST {{g}}/api/users -H 'Content-Type: application/json' -d '{"name":"Ada"}'
               curl -i {{g}}/api/orders/7                      # proxied to the orders service
               curl -i {{g}}/api/orders/slow                   # the service takes 3 s, the route allows 1 s: 504
+              curl -s {{g}}/api/profile/42                    # aggregate: user + order merged, the slow part null
+              curl -s {{g}}/api/batch -d '[{"method":"GET","path":"/api/users/1"},{"method":"GET","path":"/nowhere"}]'
               curl -i {{g}}/nowhere                           # no route: 404 problem+json
               curl -i -X DELETE {{g}}/api/users/42            # method not allowed: 405
               curl -i '{{g}}/api/users/..%2F..%2Fadmin'       # stays inside the route: never escapes

@@ -123,25 +123,16 @@ public class ConfigErrorTests
     }
 
     [Fact]
-    public void Route_key_of_a_later_version_is_rejected_not_ignored()
-    {
-        Assert.Equal(
-            "routes.toml:8:1: 'aggregate_timeout' is not supported yet (route 'users')",
-            Error(ValidUpstreamAndRoute + "\naggregate_timeout = \"2s\""));
-    }
-
-    [Fact]
     public void Route_action_of_a_later_version_is_rejected_without_asking_for_an_upstream()
     {
         Assert.Equal(
-            "routes.toml:4:1: 'aggregate' is not supported yet (route 'profile')",
+            "routes.toml:4:1: 'grpc' is not supported yet (route 'greeter')",
             Error("""
                 [[routes]]
-                name = "profile"
-                match = { path = "/api/profile/{id}", methods = ["GET"] }
-                aggregate = [{ key = "user", upstream = "users", path = "/users/{id}" }]
-                aggregate_timeout = "2s"
-                """.Replace("aggregate_timeout = \"2s\"", "", StringComparison.Ordinal)));
+                name = "greeter"
+                match = { path = "/v1/greeter/{name}" }
+                grpc = { upstream = "greeter" }
+                """));
     }
 
     [Fact]
@@ -733,7 +724,7 @@ public class ConfigErrorTests
                 "routes.toml:11:12: route 'users' names upstream 'user' which is not defined (did you mean 'users'?)",
                 "routes.toml:12:11: 'retries' must be between 0 and 10, not 20",
                 "routes.toml:14:1: route 'orders' has no 'upstream' to send its requests to",
-                "routes.toml:17:1: 'aggregate_timeout' is not supported yet (route 'orders')",
+                "routes.toml:17:1: 'aggregate_timeout' only applies to a route with 'aggregate' (route 'orders')",
             ],
             Errors("""
                 [server]
