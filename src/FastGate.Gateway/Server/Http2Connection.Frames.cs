@@ -19,6 +19,17 @@ internal sealed partial class Http2Connection
             Http2Throw.Connection(Http2ErrorCode.ProtocolError);
         }
 
+        if (!_settingsReceived)
+        {
+            // Section 3.4: the client preface ends with a SETTINGS frame.
+            if (header.Type != Http2FrameType.Settings || header.HasFlag(Http2Flags.Ack))
+            {
+                Http2Throw.Connection(Http2ErrorCode.ProtocolError);
+            }
+
+            _settingsReceived = true;
+        }
+
         try
         {
             switch (header.Type)
@@ -120,6 +131,11 @@ internal sealed partial class Http2Connection
 
                 if (!WasResetRecently(id))
                 {
+                    if (ClosedOrUnknown(id) == Http2ErrorCode.ProtocolError)
+                    {
+                        Http2Throw.Connection(Http2ErrorCode.ProtocolError);
+                    }
+
                     Http2Throw.Stream(id, Http2ErrorCode.StreamClosed);
                 }
 
@@ -233,13 +249,15 @@ internal sealed partial class Http2Connection
         {
             if (!WasResetRecently(id))
             {
-                // HEADERS on a closed stream (section 5.1): a connection error STREAM_CLOSED.
-                Http2Throw.Connection(Http2ErrorCode.StreamClosed);
+                // HEADERS on a closed stream (section 5.1): a connection error STREAM_CLOSED; on a
+                // lower identifier never opened, PROTOCOL_ERROR (section 5.1.1).
+                Http2Throw.Connection(ClosedOrUnknown(id));
             }
         }
         else
         {
             _lastStreamId = id;
+            RememberOpened(id);
             if (_goAwaySent)
             {
                 // After GOAWAY new streams are ignored (section 6.8); the block still goes through HPACK.

@@ -55,6 +55,12 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     private readonly int[] _recentResets = new int[32];
     private int _recentResetIndex;
 
+    // Streams opened recently: a frame on one of them is on a closed stream (STREAM_CLOSED); on any
+    // other lower identifier it names a stream that was never opened (PROTOCOL_ERROR, section 5.1.1).
+    private readonly int[] _recentStreams = new int[64];
+    private int _recentStreamIndex;
+    private bool _settingsReceived;
+
     // Frame loop state.
     private int _lastStreamId;
     private int _busyStreams;
@@ -389,6 +395,16 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     }
 
     private bool WasResetRecently(int streamId) => Array.IndexOf(_recentResets, streamId) >= 0;
+
+    private void RememberOpened(int streamId)
+    {
+        _recentStreams[_recentStreamIndex] = streamId;
+        _recentStreamIndex = (_recentStreamIndex + 1) % _recentStreams.Length;
+    }
+
+    /// <summary>The error for a frame on a lower stream identifier that is not open.</summary>
+    private Http2ErrorCode ClosedOrUnknown(int streamId) =>
+        Array.IndexOf(_recentStreams, streamId) >= 0 ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError;
 
     /// <summary>Removes a stream from the open set (lock held); its object stays with its worker.</summary>
     private void CloseStream(Http2Stream stream)
