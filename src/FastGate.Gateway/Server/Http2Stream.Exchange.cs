@@ -221,8 +221,10 @@ internal sealed partial class Http2Stream
                     }
                 }
 
+                // The length is taken before AdvanceTo hands the segments back to the pipe.
+                int consumed = (int)buffer.Length;
                 input.AdvanceTo(buffer.End);
-                _connection.OnBodyConsumed(this, (int)buffer.Length);
+                _connection.OnBodyConsumed(this, consumed);
                 bool done = result.IsCompleted;
                 if (done && !_bodyEnded)
                 {
