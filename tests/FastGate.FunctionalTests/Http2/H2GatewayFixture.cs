@@ -9,7 +9,7 @@ namespace FastGate.FunctionalTests.Http2;
 /// own HTTP/2 connections. The backend echoes by default; /slow waits a second, /big answers 200 KB,
 /// /chunked answers a body of unknown length.
 /// </summary>
-public sealed class H2GatewayFixture : IAsyncLifetime
+public class H2GatewayFixture : IAsyncLifetime
 {
     internal TestBackend Backend { get; private set; } = null!;
 
@@ -44,14 +44,17 @@ public sealed class H2GatewayFixture : IAsyncLifetime
             app.Map("/{**path}", (HttpContext context) => backend!.EchoAsync(context));
         });
         Backend = backend;
-        Gateway = await TestGateway.StartAsync(TestGateway.ProxyRoutes([backend]), limits: """
-            [limits]
-            max_request_head = "8KiB"
-            request_head_timeout = "2s"
-            idle_timeout = "3s"
-            h2_max_concurrent_streams = 4
-            """);
+        Gateway = await TestGateway.StartAsync(TestGateway.ProxyRoutes([backend]), limits: Limits);
     }
+
+    /// <summary>The [limits] section; small so that each limit is quick to reach.</summary>
+    protected virtual string Limits => """
+        [limits]
+        max_request_head = "8KiB"
+        request_head_timeout = "2s"
+        idle_timeout = "3s"
+        h2_max_concurrent_streams = 4
+        """;
 
     public async Task DisposeAsync()
     {
