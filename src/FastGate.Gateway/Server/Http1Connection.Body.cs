@@ -143,13 +143,7 @@ internal sealed partial class Http1Connection
                                     return BodyCopy.TooLarge;
                                 }
 
-                                Http1HeadWriter.WriteChunkHeader(upstream, data.Length);
-                                foreach (var segment in data)
-                                {
-                                    upstream.Write(segment.Span);
-                                }
-
-                                upstream.Write("\r\n"u8);
+                                Http1HeadWriter.WriteBody(upstream, data, chunked: true);
                             }
                             else if (status == Http1ChunkedStatus.Completed)
                             {
@@ -366,20 +360,7 @@ internal sealed partial class Http1Connection
     private void WriteBodyPart(in ReadOnlySequence<byte> data, bool chunked)
     {
         TapResponseBody(data);
-        if (chunked)
-        {
-            Http1HeadWriter.WriteChunkHeader(_output, data.Length);
-        }
-
-        foreach (var segment in data)
-        {
-            _output.Write(segment.Span);
-        }
-
-        if (chunked)
-        {
-            _output.Write("\r\n"u8);
-        }
+        Http1HeadWriter.WriteBody(_output, data, chunked);
     }
 
     /// <summary>Flushes to the client, bounded by the idle timeout so a reader that stalls is dropped.</summary>

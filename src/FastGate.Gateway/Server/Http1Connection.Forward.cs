@@ -60,6 +60,9 @@ internal sealed partial class Http1Connection
     ValueTask<ExchangeResult> IUpstreamExchange.ExchangeAsync(UpstreamConnection connection) =>
         ExchangeAsync(_forwardModel!, _forwardRoute!, _forwardValues, connection);
 
+    ValueTask<BodyCopy> IUpstreamExchange.SendBodyAsync(UpstreamConnection connection) =>
+        SendRequestBodyAsync(_forwardModel!.Limits, connection);
+
     /// <summary>One attempt: request out, response back.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
@@ -67,21 +70,9 @@ internal sealed partial class Http1Connection
         var pool = connection.Endpoint.Pool;
         UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, _peer.Text, _peer.IsTrustedProxy, RequestId, _policy, _phases.ValidatedClaims);
 
-        if (!_request.HasBody)
+        if (await _forwarder.SendRequestAsync(connection, _request, this).ConfigureAwait(false) is { } failed)
         {
-            if (await _forwarder.SendHeadAsync(connection, _request.IsIdempotent).ConfigureAwait(false) is { } failed)
-            {
-                return failed;
-            }
-        }
-        else
-        {
-            var body = await SendRequestBodyAsync(model.Limits, connection).ConfigureAwait(false);
-            if (body != BodyCopy.Complete)
-            {
-                pool.Discard(connection);
-                return _forwarder.OnBodyFailure(body);
-            }
+            return failed;
         }
 
         // The response head: interim 1xx answers are relayed (or dropped) until the final one.

@@ -94,6 +94,9 @@ internal sealed partial class Http2Stream
     ValueTask<ExchangeResult> IUpstreamExchange.ExchangeAsync(UpstreamConnection connection) =>
         ExchangeAsync(_forwardModel!, _forwardRoute!, _forwardValues, connection);
 
+    ValueTask<BodyCopy> IUpstreamExchange.SendBodyAsync(UpstreamConnection connection) =>
+        SendRequestBodyAsync(_forwardModel!.Limits, connection);
+
     /// <summary>One attempt: request out, response back.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
@@ -101,21 +104,9 @@ internal sealed partial class Http2Stream
         var pool = connection.Endpoint.Pool;
         var peer = _connection.Peer;
         UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, peer.Text, peer.IsTrustedProxy, RequestId, _policy, _phases.ValidatedClaims);
-        if (!_request.HasBody)
+        if (await _forwarder.SendRequestAsync(connection, _request, this).ConfigureAwait(false) is { } failed)
         {
-            if (await _forwarder.SendHeadAsync(connection, _request.IsIdempotent).ConfigureAwait(false) is { } failed)
-            {
-                return failed;
-            }
-        }
-        else
-        {
-            var body = await SendRequestBodyAsync(model.Limits, connection).ConfigureAwait(false);
-            if (body != BodyCopy.Complete)
-            {
-                pool.Discard(connection);
-                return _forwarder.OnBodyFailure(body);
-            }
+            return failed;
         }
 
         // Interim (1xx) answers are dropped: HTTP/2 could carry them, but no client of the gateway
@@ -205,20 +196,7 @@ internal sealed partial class Http2Stream
                         return BodyCopy.TooLarge;
                     }
 
-                    if (chunked)
-                    {
-                        Http1HeadWriter.WriteChunkHeader(upstream, buffer.Length);
-                    }
-
-                    foreach (var segment in buffer)
-                    {
-                        upstream.Write(segment.Span);
-                    }
-
-                    if (chunked)
-                    {
-                        upstream.Write("\r\n"u8);
-                    }
+                    Http1HeadWriter.WriteBody(upstream, buffer, chunked);
                 }
 
                 // The length is taken before AdvanceTo hands the segments back to the pipe.

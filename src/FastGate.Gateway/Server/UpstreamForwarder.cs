@@ -61,6 +61,9 @@ internal interface IUpstreamExchange
 
     /// <summary>Writes the request, relays the answer; returns how it ended.</summary>
     ValueTask<ExchangeResult> ExchangeAsync(UpstreamConnection connection);
+
+    /// <summary>Streams the client's request body upstream after the head, re-framed as the head says.</summary>
+    ValueTask<BodyCopy> SendBodyAsync(UpstreamConnection connection);
 }
 
 /// <summary>
@@ -332,11 +335,35 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     }
 
     /// <summary>
+    /// Sends the request whose head is written on <paramref name="connection"/>: the head alone, or with
+    /// the body the exchange streams. Null when it went out; otherwise how the attempt ends (the
+    /// connection was discarded).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<ExchangeResult?> SendRequestAsync<TExchange>(UpstreamConnection connection, RequestHead request, TExchange exchange)
+        where TExchange : class, IUpstreamExchange
+    {
+        if (!request.HasBody)
+        {
+            return await SendHeadAsync(connection, request.IsIdempotent).ConfigureAwait(false);
+        }
+
+        var body = await exchange.SendBodyAsync(connection).ConfigureAwait(false);
+        if (body == BodyCopy.Complete)
+        {
+            return null;
+        }
+
+        connection.Endpoint.Pool.Discard(connection);
+        return OnBodyFailure(body);
+    }
+
+    /// <summary>
     /// Sends a request head that has no body. Null when it went out; otherwise the connection was
     /// discarded and the result says how the attempt ends.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    public async ValueTask<ExchangeResult?> SendHeadAsync(UpstreamConnection connection, bool idempotent)
+    private async ValueTask<ExchangeResult?> SendHeadAsync(UpstreamConnection connection, bool idempotent)
     {
         try
         {

@@ -3,6 +3,7 @@ using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Server;
 using FastGate.Protocols.Http2;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace FastGate.Server;
 
@@ -17,17 +18,22 @@ internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : Connect
     {
         var sniffer = new Sniffer(connection, runtime.Model.Limits.RequestHeadTimeout);
         runtime.Heartbeat.Add(sniffer);
+        // A drain (SIGTERM) closes a connection that has not said a byte yet, as an idle one.
+        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         bool? http2;
-        try
+        using (lifetime is null ? default : lifetime.ConnectionClosedRequested.UnsafeRegister(static state => ((Sniffer)state!).Stop(), sniffer))
         {
-            http2 = await StartsWithPrefaceAsync(connection).ConfigureAwait(false);
-        }
-        finally
-        {
-            runtime.Heartbeat.Remove(sniffer);
+            try
+            {
+                http2 = await StartsWithPrefaceAsync(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                runtime.Heartbeat.Remove(sniffer);
+            }
         }
 
-        if (http2 is null || (sniffer.TimedOut && http2 == false))
+        if (http2 is null || (sniffer.Stopped && http2 == false))
         {
             // Silent until the request head timeout: nothing to answer (as HTTP/1.1 does when idle).
             await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
@@ -45,20 +51,26 @@ internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : Connect
         }
     }
 
-    /// <summary>Bounds the wait for the first bytes by the request head timeout.</summary>
+    /// <summary>Bounds the wait for the first bytes by the request head timeout, or ends it on a drain.</summary>
     private sealed class Sniffer(ConnectionContext connection, TimeSpan timeout) : IHeartbeatClient
     {
         private readonly long _deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        private volatile bool _stopped;
 
-        public bool TimedOut { get; private set; }
+        public bool Stopped => _stopped;
 
         public void OnHeartbeat(long now)
         {
-            if (now > _deadline && !TimedOut)
+            if (now > _deadline && !_stopped)
             {
-                TimedOut = true;
-                connection.Transport.Input.CancelPendingRead();
+                Stop();
             }
+        }
+
+        public void Stop()
+        {
+            _stopped = true;
+            connection.Transport.Input.CancelPendingRead();
         }
     }
 
