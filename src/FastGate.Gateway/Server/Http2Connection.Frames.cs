@@ -489,15 +489,16 @@ internal sealed partial class Http2Connection
             return;
         }
 
-        if (increment < TinyWindowUpdate)
-        {
-            ChargeControlFrame();
-        }
-
         lock (_lock)
         {
+            if (increment < TinyWindowUpdate && (id != 0 || increment > _sentUncredited))
+            {
+                ChargeControlFrame();
+            }
+
             if (id == 0)
             {
+                _sentUncredited = Math.Max(0, _sentUncredited - increment);
                 _sendWindow.Increase(increment, 0);
                 WakeWindowWaiters();
                 return;

@@ -24,6 +24,9 @@ internal sealed partial class Http2Connection
     private readonly AsyncSignal _flushSignal = new();
     private readonly ArrayBufferWriter<byte> _headerBlock = new(1024);
     private Http2FlowWindow _sendWindow = new(Http2Protocol.DefaultInitialWindowSize);
+
+    // DATA sent on the connection that the client has not credited back yet (lock held).
+    private long _sentUncredited;
     private bool _outputClosed;
 
     /// <summary>Flushes what the writers wrote, one flush at a time, until the connection ends.</summary>
@@ -257,6 +260,7 @@ internal sealed partial class Http2Connection
                     bool last = length == data.Length;
                     stream.SendWindow.TryConsume(length);
                     _sendWindow.TryConsume(length);
+                    _sentUncredited += length;
                     Http2FrameWriter.WriteData(_output, stream.Id, data.Slice(0, length), last && endStream, _peerMaxFrameSize);
                     data = data.Slice(length);
                     if (last && endStream)

@@ -35,7 +35,8 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     private const int ControlFrameBurst = 1000;
     private const int ControlFramesPerSecond = 200;
 
-    // A WINDOW_UPDATE this small moves the gateway's work per frame for almost no data.
+    // A WINDOW_UPDATE this small, that does not give back DATA the gateway sent, makes the gateway
+    // work per frame for almost no data (CVE-2019-9517 family). Credit for DATA received is never charged.
     private const int TinyWindowUpdate = 1024;
 
     private readonly GatewayRuntime _runtime;
@@ -136,10 +137,29 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
 
             _flushSignal.Close();
             await outputLoop.ConfigureAwait(false);
+            await FlushLastFramesAsync().ConfigureAwait(false);
             Dispose();
             _runtime.Metrics.OnConnectionClosed();
             await _output.CompleteAsync().ConfigureAwait(false);
             await _input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What was written after the flush loop stopped (the GOAWAY) still goes out, within the idle timeout.</summary>
+    private async Task FlushLastFramesAsync()
+    {
+        try
+        {
+            SetFlushDeadline();
+            await _output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or ConnectionResetException)
+        {
+            // The client is gone: nothing more to tell it.
+        }
+        finally
+        {
+            ClearFlushDeadline();
         }
     }
 
