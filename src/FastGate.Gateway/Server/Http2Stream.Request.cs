@@ -24,6 +24,9 @@ internal sealed partial class Http2Stream
     private int _authorityStart = -1, _authorityLength;
     private int _cookieStart = -1;
 
+    /// <summary>The request as the header block built it (for benchmarks and tests).</summary>
+    internal RequestHead Request => _request;
+
     /// <summary>The decoded header list passed SETTINGS_MAX_HEADER_LIST_SIZE (answered with 431).</summary>
     public bool HeadTooLarge => _headTooLarge;
 

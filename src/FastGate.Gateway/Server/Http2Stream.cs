@@ -172,6 +172,15 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
         return _worker ?? Task.CompletedTask;
     }
 
+    /// <summary>Gives back what the request held: head buffers, scratch, and the body pipe's reader.</summary>
+    internal void EndRequest()
+    {
+        _request.Release();
+        _response.Release();
+        ReturnScratch();
+        _body.Reader.Complete();
+    }
+
     public void Dispose()
     {
         _forwarder.Dispose();
@@ -222,10 +231,7 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
             }
             finally
             {
-                _request.Release();
-                _response.Release();
-                ReturnScratch();
-                await _body.Reader.CompleteAsync().ConfigureAwait(false);
+                EndRequest();
                 _connection.ReleaseStream(this);
             }
         }
