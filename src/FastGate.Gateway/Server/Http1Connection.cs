@@ -147,7 +147,6 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         var limits = model.Limits;
         _requestIdLength = 0;
         _policy = null;
-        _cacheRoute = null;
         _phases.Reset();
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
         try

@@ -199,6 +199,23 @@ internal sealed partial class Http2Connection
         ArrayPool<byte>.Shared.Return(rented);
     }
 
+    /// <summary>Encodes "Name: value\r\n" lines, as the phases and the cache keep fields for either protocol (lock held).</summary>
+    public void EncodeFieldLines(ReadOnlySpan<byte> lines)
+    {
+        while (!lines.IsEmpty)
+        {
+            int end = lines.IndexOf("\r\n"u8);
+            var line = end < 0 ? lines : lines[..end];
+            int colon = line.IndexOf((byte)':');
+            if (colon > 0)
+            {
+                EncodeField(line[..colon], Protocols.Text.Ascii8.TrimOws(line[(colon + 1)..]));
+            }
+
+            lines = end < 0 ? default : lines[(end + 2)..];
+        }
+    }
+
     /// <summary>Encodes a field with a decimal value (lock held).</summary>
     public void EncodeNumber(ReadOnlySpan<byte> name, long value)
     {

@@ -21,6 +21,7 @@ internal sealed partial class Http2Stream
     private RouteModel? _forwardRoute;
     private RouteValues _forwardValues;
     private UpstreamBodyReader _responseBody;
+    private readonly RequestCache _cache = new();
 
     // The body of a gateway-made answer: the problem document, at most ~600 bytes with a 128-byte id.
     private readonly byte[] _problemBody = new byte[1024];
@@ -68,6 +69,11 @@ internal sealed partial class Http2Stream
             {
                 return await AnswerProblemAsync(outcome.Problem, withPhaseFields: true).ConfigureAwait(false);
             }
+        }
+
+        if (policy?.Cache is not null && await _cache.FindAsync(policy, _request).ConfigureAwait(false) is { } entry)
+        {
+            return await AnswerFromCacheAsync(entry).ConfigureAwait(false);
         }
 
         if (Aborted)
@@ -132,6 +138,7 @@ internal sealed partial class Http2Stream
         _forwarder.Disarm();
         var framing = _response.Framing(_request.IsHead);
         _responseBody.Begin(framing, _response.ContentLength);
+        _cache.TapHead(_response);
         if (!WriteResponseHead(framing, endStream: _responseBody.IsComplete))
         {
             pool.Discard(connection);
@@ -153,6 +160,7 @@ internal sealed partial class Http2Stream
             return ExchangeResult.Abort;
         }
 
+        _cache.Complete();
         if (framing != ResponseFraming.CloseDelimited && _response.AllowsReuse && !UpstreamForwarder.HasStrayBytes(connection))
         {
             pool.Return(connection);
@@ -275,6 +283,7 @@ internal sealed partial class Http2Stream
 
                     if (status == UpstreamBodyStatus.Data)
                     {
+                        _cache.TapBody(data);
                         if (!await _connection.WriteDataAsync(this, data, _responseBody.IsComplete, limits.IdleTimeout).ConfigureAwait(false))
                         {
                             input.AdvanceTo(buffer.Start, buffer.End);
@@ -341,6 +350,11 @@ internal sealed partial class Http2Stream
             {
                 _connection.EncodeNumber("content-length"u8, _response.ContentLength);
             }
+
+            if (_policy?.Cache is not null)
+            {
+                _connection.EncodeField("x-cache"u8, "MISS"u8);
+            }
         }
         finally
         {
@@ -392,16 +406,7 @@ internal sealed partial class Http2Stream
 
             if (withPhaseFields)
             {
-                // "Name: value\r\n" lines, as a refusing phase wrote them for either protocol.
-                var lines = _phases.Fields;
-                while (!lines.IsEmpty)
-                {
-                    int end = lines.IndexOf("\r\n"u8);
-                    var line = lines[..end];
-                    int colon = line.IndexOf((byte)':');
-                    _connection.EncodeField(line[..colon], line[(colon + 2)..]);
-                    lines = lines[(end + 2)..];
-                }
+                _connection.EncodeFieldLines(_phases.Fields);
             }
 
             _connection.EncodeField("x-request-id"u8, RequestId);
@@ -412,5 +417,48 @@ internal sealed partial class Http2Stream
         }
 
         return ProblemResponse.WriteBody(problem, RequestId, _problemBody);
+    }
+
+    /// <summary>A fresh cache entry, as HEADERS and DATA: the same fields an HTTP/1.1 client gets.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AnswerFromCacheAsync(Traffic.CacheEntry entry)
+    {
+        bool endStream = _request.IsHead || entry.Body.IsEmpty;
+        if (!WriteCachedHead(entry, endStream))
+        {
+            return false;
+        }
+
+        _runtime.Metrics.OnResponse(entry.StatusCode);
+        return endStream || await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(entry.BodyMemory), endStream: true, _runtime.Active.Model.Limits.IdleTimeout).ConfigureAwait(false);
+    }
+
+    private bool WriteCachedHead(Traffic.CacheEntry entry, bool endStream)
+    {
+        if (!_connection.BeginHeaders(this))
+        {
+            return false;
+        }
+
+        try
+        {
+            _connection.EncodeStatus(entry.StatusCode);
+            _connection.EncodeFieldLines(entry.HeaderLines);
+            _connection.EncodeNumber("content-length"u8, entry.Body.Length);
+            Span<byte> age = stackalloc byte[32];
+            if (entry.TryWriteAge(System.Diagnostics.Stopwatch.GetTimestamp(), age, out int written))
+            {
+                _connection.EncodeField("age"u8, age[..written]);
+            }
+
+            _connection.EncodeField("x-cache"u8, "HIT"u8);
+            _connection.EncodeField("x-request-id"u8, RequestId);
+        }
+        finally
+        {
+            _connection.EndHeaders(this, endStream);
+        }
+
+        return true;
     }
 }

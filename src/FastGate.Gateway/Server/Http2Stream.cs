@@ -175,6 +175,8 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
     /// <summary>Gives back what the request held: head buffers, scratch, and the body pipe's reader.</summary>
     internal void EndRequest()
     {
+        // A fill this request led but did not complete releases its waiters at once.
+        _cache.Abandon();
         _request.Release();
         _response.Release();
         ReturnScratch();
