@@ -90,7 +90,7 @@ internal static class ProblemResponse
     public static int StatusOf(GatewayProblem problem) => Entries[(int)problem].Status;
 
     /// <summary>Seconds a client should wait before retrying, for the statuses that carry Retry-After.</summary>
-    private static int RetryAfterSeconds(GatewayProblem problem) => problem switch
+    public static int RetryAfterSeconds(GatewayProblem problem) => problem switch
     {
         GatewayProblem.NoHealthyEndpoint or GatewayProblem.PoolExhausted => 5,
         _ => 0,
@@ -111,11 +111,7 @@ internal static class ProblemResponse
     {
         ref readonly var entry = ref Entries[(int)problem];
 
-        // {"type":"…","title":"…","status":NNN,"detail":"…","instance":"…"}
-        // The request id is our own (hex) or a client's validated visible-ASCII value; it is escaped
-        // anyway so the document stays valid JSON whatever it holds.
-        int bodyLength = 9 + entry.Type.Length + 11 + entry.Title.Length + 11 + 3 + 11 + JsonEscapedLength(detail) + 14
-            + JsonEscapedLength(requestId) + 2;
+        int bodyLength = BodyLength(problem, requestId, detail);
 
         int retryAfter = RetryAfterSeconds(problem);
         var span = output.GetSpan(512 + bodyLength + allow.Length + requestId.Length + extraFields.Length);
@@ -154,7 +150,34 @@ internal static class ProblemResponse
         }
 
         Put(span, ref n, "\r\n"u8);
-        int bodyStart = n;
+        n += WriteBody(problem, requestId, detail, span[n..]);
+        output.Advance(n);
+    }
+
+    /// <summary>The length of the problem document <see cref="WriteBody(GatewayProblem, ReadOnlySpan{byte}, Span{byte})"/> writes.</summary>
+    public static int BodyLength(GatewayProblem problem, ReadOnlySpan<byte> requestId) =>
+        BodyLength(problem, requestId, Entries[(int)problem].Detail);
+
+    /// <summary>Writes the problem document (the body) into <paramref name="span"/>; returns its length.</summary>
+    public static int WriteBody(GatewayProblem problem, ReadOnlySpan<byte> requestId, Span<byte> span) =>
+        WriteBody(problem, requestId, Entries[(int)problem].Detail, span);
+
+    private static int BodyLength(GatewayProblem problem, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> detail)
+    {
+        ref readonly var entry = ref Entries[(int)problem];
+
+        // {"type":"…","title":"…","status":NNN,"detail":"…","instance":"…"}
+        // The request id is our own (hex) or a client's validated visible-ASCII value; it is escaped
+        // anyway so the document stays valid JSON whatever it holds.
+        return 9 + entry.Type.Length + 11 + entry.Title.Length + 11 + 3 + 11 + JsonEscapedLength(detail) + 14
+            + JsonEscapedLength(requestId) + 2;
+    }
+
+    private static int WriteBody(GatewayProblem problem, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> detail, Span<byte> span)
+    {
+        ref readonly var entry = ref Entries[(int)problem];
+        int n = 0;
+        int written;
         Put(span, ref n, "{\"type\":\""u8);
         Put(span, ref n, entry.Type);
         Put(span, ref n, "\",\"title\":\""u8);
@@ -167,8 +190,8 @@ internal static class ProblemResponse
         Put(span, ref n, "\",\"instance\":\""u8);
         n += WriteJsonEscaped(requestId, span[n..]);
         Put(span, ref n, "\"}"u8);
-        System.Diagnostics.Debug.Assert(n - bodyStart == bodyLength, "problem body length");
-        output.Advance(n);
+        System.Diagnostics.Debug.Assert(n == BodyLength(problem, requestId, detail), "problem body length");
+        return n;
     }
 
     private static void Put(Span<byte> span, ref int n, ReadOnlySpan<byte> bytes)

@@ -45,7 +45,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
         {
             var part = aggregate.Parts[i];
             var upstream = _runtime.Upstreams.Get(part.Upstream);
-            var source = new UpstreamPartSource(upstream, part, request, HashKey(upstream.Model).ToArray());
+            var source = new UpstreamPartSource(upstream, part, request, _peer.HashKey(upstream.Model, _request).ToArray());
             parts[i] = new MergePart(part.MemberPrefix, part.KeyJson, part.Required, source);
         }
 
@@ -85,7 +85,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
             cursor.WriteField("Authorization"u8, authorization);
         }
 
-        if (ValidatedClaims is { } claims && _policy is { } policy)
+        if (_phases.ValidatedClaims is { } claims && _policy is { } policy)
         {
             Span<byte> value = stackalloc byte[512];
             foreach (var forwarded in policy.ForwardClaims)
@@ -99,7 +99,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
 
         // X-Forwarded-For: a trusted proxy's list is extended, anyone else's is replaced.
         cursor.Write("X-Forwarded-For: "u8);
-        if (_peerIsTrustedProxy && _request.ForwardedForIndex >= 0)
+        if (_peer.IsTrustedProxy && _request.ForwardedForIndex >= 0)
         {
             for (int i = _request.ForwardedForIndex; i < _request.HeaderCount; i++)
             {
@@ -111,8 +111,8 @@ internal sealed partial class Http1Connection : IStreamingBodySink
             }
         }
 
-        cursor.Write(PeerText);
-        cursor.Write("\r\nX-Forwarded-Proto: http\r\n"u8);
+        cursor.Write(_peer.Text);
+        cursor.Write(_request.IsHttps ? "\r\nX-Forwarded-Proto: https\r\n"u8 : "\r\nX-Forwarded-Proto: http\r\n"u8);
         if (!_request.Authority.IsEmpty)
         {
             cursor.WriteField("X-Forwarded-Host"u8, _request.Authority);

@@ -70,7 +70,7 @@ internal sealed partial class Http1Connection
 
         // The internal connection has the batch client's address as its peer; with the same X-Forwarded-For
         // from the same (trusted) peer it finds the same client address.
-        if (_peerIsTrustedProxy)
+        if (_peer.IsTrustedProxy)
         {
             for (int i = 0; i < _request.HeaderCount; i++)
             {

@@ -18,31 +18,6 @@ internal sealed partial class Http1Connection
         Closed,
     }
 
-    private enum BodyCopy : byte
-    {
-        Complete,
-        /// <summary>The client's chunked body is malformed (400).</summary>
-        Malformed,
-        /// <summary>The client's chunked body passed max_request_body (413).</summary>
-        TooLarge,
-        /// <summary>The client closed, stalled or failed to take the response.</summary>
-        ClientFailed,
-        /// <summary>The upstream failed: closed, reset or stalled.</summary>
-        UpstreamFailed,
-    }
-
-    private enum ResponseHeadStatus : byte
-    {
-        Final,
-        /// <summary>The upstream closed before sending a byte (a stale keep-alive connection).</summary>
-        NoResponse,
-        /// <summary>Closed or reset in the middle of a head.</summary>
-        Truncated,
-        Malformed,
-        TimedOut,
-        ClientFailed,
-    }
-
     private static readonly byte[] ContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray();
 
     /// <summary>
@@ -168,13 +143,7 @@ internal sealed partial class Http1Connection
                                     return BodyCopy.TooLarge;
                                 }
 
-                                Http1HeadWriter.WriteChunkHeader(upstream, data.Length);
-                                foreach (var segment in data)
-                                {
-                                    upstream.Write(segment.Span);
-                                }
-
-                                upstream.Write("\r\n"u8);
+                                Http1HeadWriter.WriteBody(upstream, data, chunked: true);
                             }
                             else if (status == Http1ChunkedStatus.Completed)
                             {
@@ -227,111 +196,44 @@ internal sealed partial class Http1Connection
                 }
             }
         }
-        catch (Exception ex) when (IsConnectionFailure(ex))
+        catch (Exception ex) when (UpstreamForwarder.IsConnectionFailure(ex))
         {
             return BodyCopy.UpstreamFailed;
         }
     }
 
+    /// <summary>Reads response heads until the final one; interim answers are relayed or dropped.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection)
+    private async ValueTask<ResponseHeadStatus> ReadFinalResponseHeadAsync(UpstreamConnection connection)
     {
-        var input = connection.Input;
-        _response.Begin(MaxResponseHead);
-        bool statusLineDone = false;
-        bool anyByte = false;
-        long headBytes = 0;
-        try
+        _response.Begin(UpstreamForwarder.MaxResponseHead);
+        bool afterInterim = false;
+        while (true)
         {
-            while (true)
+            var head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim).ConfigureAwait(false);
+            if (head != ResponseHeadStatus.Interim)
             {
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (UpstreamTimedOut)
-                    {
-                        return ResponseHeadStatus.TimedOut;
-                    }
-
-                    continue;
-                }
-
-                anyByte |= !buffer.IsEmpty;
-                long left = MaxResponseHead - headBytes;
-                bool trimmed = buffer.Length > left;
-                var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
-                var handler = new ResponseHeadHandler(_response);
-                bool done;
-                try
-                {
-                    if (!statusLineDone)
-                    {
-                        statusLineDone = Http1ResponseParser.TryParseStatusLine(ref handler, ref reader);
-                    }
-
-                    done = statusLineDone && Http1ResponseParser.TryParseHeaders(ref handler, ref reader);
-                }
-                catch (Http1ParseException)
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    return ResponseHeadStatus.Malformed;
-                }
-
-                headBytes += reader.Consumed;
-                if (!done)
-                {
-                    input.AdvanceTo(reader.Position, buffer.End);
-                    if (trimmed)
-                    {
-                        return ResponseHeadStatus.Malformed;
-                    }
-
-                    if (result.IsCompleted)
-                    {
-                        return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
-                    }
-
-                    continue;
-                }
-
-                input.AdvanceTo(reader.Position);
-                if (_response.IsMalformed)
-                {
-                    return ResponseHeadStatus.Malformed;
-                }
-
-                int status = _response.StatusCode;
-                if (status >= 200 || status == 101)
-                {
-                    return ResponseHeadStatus.Final;
-                }
-
-                // Interim answers (RFC 9110 section 15.2): 100 was for the gateway, which answered the
-                // client's expectation itself; others (103 Early Hints) go to an HTTP/1.1 client.
-                if (status != 100 && _request.Version == Http1Version.Http11)
-                {
-                    var cursor = new Protocols.Buffers.BufferCursor(_output, 512);
-                    WriteStatusLine(ref cursor);
-                    WriteResponseFields(ref cursor);
-                    cursor.Write("\r\n"u8);
-                    cursor.Commit();
-                    var flush = await _output.FlushAsync().ConfigureAwait(false);
-                    if (flush.IsCanceled || flush.IsCompleted)
-                    {
-                        return ResponseHeadStatus.ClientFailed;
-                    }
-                }
-
-                _response.Reset();
-                statusLineDone = false;
-                headBytes = 0;
+                return head;
             }
-        }
-        catch (Exception ex) when (IsConnectionFailure(ex))
-        {
-            return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+
+            // Interim answers (RFC 9110 section 15.2): 100 was for the gateway, which answered the
+            // client's expectation itself; others (103 Early Hints) go to an HTTP/1.1 client.
+            if (_response.StatusCode != 100 && _request.Version == Http1Version.Http11)
+            {
+                var cursor = new Protocols.Buffers.BufferCursor(_output, 512);
+                WriteStatusLine(ref cursor);
+                WriteResponseFields(ref cursor);
+                cursor.Write("\r\n"u8);
+                cursor.Commit();
+                var flush = await _output.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    return ResponseHeadStatus.ClientFailed;
+                }
+            }
+
+            _response.Reset();
+            afterInterim = true;
         }
     }
 
@@ -351,14 +253,14 @@ internal sealed partial class Http1Connection
         {
             while (true)
             {
-                Volatile.Write(ref _upstreamDeadline, Environment.TickCount64 + (long)limits.IdleTimeout.TotalMilliseconds);
+                _forwarder.Arm(limits.IdleTimeout);
                 var result = await input.ReadAsync().ConfigureAwait(false);
-                Volatile.Write(ref _upstreamDeadline, long.MaxValue);
+                _forwarder.Disarm();
                 var buffer = result.Buffer;
                 if (result.IsCanceled)
                 {
                     input.AdvanceTo(buffer.Start, buffer.End);
-                    if (UpstreamTimedOut)
+                    if (_forwarder.TimedOut)
                     {
                         return BodyCopy.UpstreamFailed;
                     }
@@ -458,20 +360,7 @@ internal sealed partial class Http1Connection
     private void WriteBodyPart(in ReadOnlySequence<byte> data, bool chunked)
     {
         TapResponseBody(data);
-        if (chunked)
-        {
-            Http1HeadWriter.WriteChunkHeader(_output, data.Length);
-        }
-
-        foreach (var segment in data)
-        {
-            _output.Write(segment.Span);
-        }
-
-        if (chunked)
-        {
-            _output.Write("\r\n"u8);
-        }
+        Http1HeadWriter.WriteBody(_output, data, chunked);
     }
 
     /// <summary>Flushes to the client, bounded by the idle timeout so a reader that stalls is dropped.</summary>

@@ -17,51 +17,21 @@ namespace FastGate.Gateway.Server;
 /// </summary>
 internal sealed partial class Http1Connection
 {
-    // How long a coalesced miss waits for the leading request before going upstream itself.
-    private static readonly TimeSpan CacheWaitTimeout = TimeSpan.FromSeconds(5);
+    private readonly RequestCache _cache = new();
 
-    private CacheFill? _cacheFill;
-    private CacheRoutePolicy? _cacheRoute;
-
-    private enum CacheStep : byte
-    {
-        Bypass,
-        Served,
-        Fill,
-        Wait,
-    }
-
-    /// <summary>True when the request was answered from the cache.</summary>
+    /// <summary>Answers from the cache when a fresh entry exists.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<CacheOutcome> TryAnswerFromCacheAsync(RoutePolicy policy)
     {
-        var step = Lookup(policy, out var entry, out var fill);
-        if (step == CacheStep.Wait)
-        {
-            entry = await fill!.WaitAsync(CacheWaitTimeout).ConfigureAwait(false);
-            if (entry is null)
-            {
-                return CacheOutcome.Miss;
-            }
-
-            step = CacheStep.Served;
-        }
-
-        if (step == CacheStep.Fill)
-        {
-            _cacheFill = fill;
-            _cacheRoute = policy.Cache;
-            return CacheOutcome.Miss;
-        }
-
-        if (step != CacheStep.Served)
+        var entry = await _cache.FindAsync(policy, _request).ConfigureAwait(false);
+        if (entry is null)
         {
             return CacheOutcome.Miss;
         }
 
         bool keepAlive = CanKeepAliveAfterProblem;
-        WriteCachedResponse(entry!, keepAlive);
-        _runtime.Metrics.OnResponse(entry!.StatusCode);
+        WriteCachedResponse(entry, keepAlive);
+        _runtime.Metrics.OnResponse(entry.StatusCode);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return keepAlive && !flush.IsCompleted && !flush.IsCanceled ? CacheOutcome.AnsweredKeepAlive : CacheOutcome.AnsweredClose;
     }
@@ -71,46 +41,6 @@ internal sealed partial class Http1Connection
         Miss,
         AnsweredKeepAlive,
         AnsweredClose,
-    }
-
-    private CacheStep Lookup(RoutePolicy policy, out CacheEntry? entry, out CacheFill? fill)
-    {
-        entry = null;
-        fill = null;
-        var route = policy.Cache!;
-        var cache = policy.CacheStore!;
-        var authorization = _request.Find(KnownHeader.Authorization);
-        if (!route.ShouldUseCache(_request.Method, !authorization.IsEmpty, _request.Find("cache-control"u8)))
-        {
-            return CacheStep.Bypass;
-        }
-
-        var builder = new CacheKeyBuilder(stackalloc byte[1024]);
-        builder.Begin(_request.Method, _request.Authority, _request.Path, _request.Query);
-        foreach (var name in route.VaryNames)
-        {
-            builder.BeginVary();
-            for (int i = 0; i < _request.HeaderCount; i++)
-            {
-                if (Ascii8.EqualsIgnoreCase(_request.HeaderName(i), name))
-                {
-                    builder.AddVaryValue(_request.HeaderValue(i));
-                }
-            }
-        }
-
-        if (builder.Overflowed)
-        {
-            return CacheStep.Bypass;
-        }
-
-        var key = builder.Build(cache);
-        return cache.Lookup(key, Stopwatch.GetTimestamp(), out entry, out fill) switch
-        {
-            CacheLookup.Hit => CacheStep.Served,
-            CacheLookup.Fill => CacheStep.Fill,
-            _ => CacheStep.Wait,
-        };
     }
 
     private void WriteCachedResponse(CacheEntry entry, bool keepAlive)
@@ -147,55 +77,11 @@ internal sealed partial class Http1Connection
         cursor.Commit();
     }
 
-    /// <summary>Feeds the fill the upstream's response head; false when the answer is not to be stored.</summary>
-    private void TapResponseHead()
-    {
-        if (_cacheFill is not { } fill)
-        {
-            return;
-        }
+    private void TapResponseHead() => _cache.TapHead(_response);
 
-        fill.SetStatus(_response.StatusCode, Stopwatch.GetTimestamp());
-        for (int i = 0; i < _response.HeaderCount; i++)
-        {
-            fill.AddHeader(_response.HeaderName(i), _response.HeaderValue(i));
-        }
+    private void TapResponseBody(in ReadOnlySequence<byte> data) => _cache.TapBody(data);
 
-        if (fill.EndHead(_cacheRoute!, !_request.Find(KnownHeader.Authorization).IsEmpty) != CacheStoreVerdict.Store)
-        {
-            AbandonCacheFill();
-        }
-    }
+    private void CompleteCacheFill() => _cache.Complete();
 
-    private void TapResponseBody(in ReadOnlySequence<byte> data)
-    {
-        if (_cacheFill is not { } fill)
-        {
-            return;
-        }
-
-        foreach (var segment in data)
-        {
-            if (!fill.AppendBody(segment.Span))
-            {
-                // Larger than an entry may be: the client still gets all of it.
-                AbandonCacheFill();
-                return;
-            }
-        }
-    }
-
-    private void CompleteCacheFill()
-    {
-        _cacheFill?.Complete(Stopwatch.GetTimestamp());
-        _cacheFill = null;
-    }
-
-    /// <summary>Every path that does not complete the fill ends it, so waiters are released at once.</summary>
-    private void AbandonCacheFill()
-    {
-        _cacheFill?.Abandon();
-        _cacheFill = null;
-    }
-
+    private void AbandonCacheFill() => _cache.Abandon();
 }

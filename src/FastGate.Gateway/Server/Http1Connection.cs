@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Runtime.CompilerServices;
 using FastGate.Gateway.Async;
 using FastGate.Gateway.Pipeline;
@@ -29,11 +28,8 @@ internal enum WaitKind : byte
 /// are answered in order. Allocated once per connection; nothing is allocated per request in the
 /// steady state.
 /// </summary>
-internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
+internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExchange, IDisposable
 {
-    // Bound of an upstream's response head. Upstreams are trusted more than clients but not blindly.
-    private const int MaxResponseHead = 64 * 1024;
-
     private readonly GatewayRuntime _runtime;
     private readonly ConnectionContext _context;
     private readonly PipeReader _input;
@@ -41,13 +37,9 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     private readonly RequestHead _request = new();
     private readonly Upstream.ResponseHead _response = new();
 
-    // The peer's address, formatted once per connection for X-Forwarded-For, and its raw bytes for
-    // the hash balancer.
-    private readonly byte[] _peerText = new byte[64];
-    private readonly int _peerTextLength;
-    private readonly byte[] _peerBytes = new byte[16];
-    private readonly int _peerBytesLength;
-    private readonly bool _peerIsTrustedProxy;
+    private readonly ClientPeer _peer;
+    private readonly RequestPhases _phases;
+    private readonly UpstreamForwarder _forwarder;
 
     private readonly byte[] _requestId = new byte[128];
     private int _requestIdLength;
@@ -55,10 +47,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
     // Deadlines, in Environment.TickCount64 milliseconds; written by the connection, read by the heartbeat.
     private long _clientDeadline = long.MaxValue;
     private volatile WaitKind _waitKind;
-    private long _upstreamDeadline = long.MaxValue;
     private bool _clientTimedOut;
-    private Upstream.UpstreamConnection? _activeUpstream;
-    private CancellationTokenSource _exchangeCancellation = new();
 
     private bool _closeRequested;
     private RoutePolicy? _policy;
@@ -70,30 +59,11 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         _context = context;
         _input = context.Transport.Input;
         _output = context.Transport.Output;
-        _request.IsHttps = context.Features.Get<ITlsHandshakeFeature>() is not null;
-
-        if (context.RemoteEndPoint is IPEndPoint peer)
-        {
-            var address = peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
-            address.TryFormat(_peerText, out _peerTextLength);
-            address.TryWriteBytes(_peerBytes, out _peerBytesLength);
-            foreach (var network in runtime.Model.Server.TrustedProxies)
-            {
-                if (network.Contains(address))
-                {
-                    _peerIsTrustedProxy = true;
-                    break;
-                }
-            }
-        }
-        else
-        {
-            "unknown"u8.CopyTo(_peerText);
-            _peerTextLength = 7;
-        }
+        _peer = new ClientPeer(runtime, context);
+        _request.IsHttps = _peer.IsHttps;
+        _phases = new RequestPhases(runtime, _peer);
+        _forwarder = new UpstreamForwarder(runtime);
     }
-
-    private ReadOnlySpan<byte> PeerText => _peerText.AsSpan(0, _peerTextLength);
 
     private ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
 
@@ -141,7 +111,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         }
     }
 
-    public void Dispose() => _exchangeCancellation.Dispose();
+    public void Dispose() => _forwarder.Dispose();
 
     private void BeginIdleWait()
     {
@@ -207,27 +177,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
             _output.CancelPendingFlush();
         }
 
-        if (now > Volatile.Read(ref _upstreamDeadline))
-        {
-            Volatile.Write(ref _upstreamDeadline, long.MaxValue);
-            UpstreamTimedOut = true;
-            // Race window: the connection may have just returned this upstream connection to its pool;
-            // a cancelled read is then seen by its next user, which re-checks its own deadline and
-            // simply reads again.
-            var upstream = Volatile.Read(ref _activeUpstream);
-            upstream?.Input.CancelPendingRead();
-            upstream?.Output.CancelPendingFlush();
-            try
-            {
-                _exchangeCancellation.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
+        _forwarder.OnHeartbeat(now);
     }
-
-    private bool UpstreamTimedOut { get; set; }
 
     private void SetClientDeadline(WaitKind kind, TimeSpan timeout)
     {
@@ -257,8 +208,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         var limits = model.Limits;
         _requestIdLength = 0;
         _policy = null;
-        _cacheRoute = null;
-        ValidatedClaims = null;
+        _phases.Reset();
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
         try
         {
@@ -280,54 +230,29 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
             _request.Complete();
             SetRequestId();
 
-            if (_request.Error != RequestHeadError.None)
-            {
-                return await RejectAsync(_request.Error switch
-                {
-                    RequestHeadError.UnsupportedExpectation => GatewayProblem.ExpectationFailed,
-                    RequestHeadError.MethodNotSupported => GatewayProblem.MethodNotImplemented,
-                    RequestHeadError.TooManyHeaders => GatewayProblem.HeadTooLarge,
-                    _ => GatewayProblem.MalformedRequest,
-                }).ConfigureAwait(false);
-            }
-
-            if (_request.Target.Length > limits.MaxRequestTarget)
-            {
-                return await RejectAsync(GatewayProblem.TargetTooLong).ConfigureAwait(false);
-            }
-
-            if (_request.ContentLength > limits.MaxRequestBody)
-            {
-                // Refused before a byte of the body is read or anything is forwarded.
-                return await RejectAsync(GatewayProblem.BodyTooLarge).ConfigureAwait(false);
-            }
-
-            if (!_request.NormalizePath())
-            {
-                return await RejectAsync(_request.Form == TargetForm.Asterisk ? GatewayProblem.NoRoute : GatewayProblem.UnsafePath).ConfigureAwait(false);
-            }
-
             var values = default(RouteValues);
-            var match = model.Table.Match(_request.Authority, _request.Method, _request.Path, ref values, out var route);
-            if (match != RouteMatchStatus.Matched || route is null)
+            switch (RequestAdmission.Resolve(_request, model, ref values, out var route, out var refusal))
             {
-                return match == RouteMatchStatus.MethodNotAllowed
-                    ? await AnswerMethodNotAllowedAsync(model.Table).ConfigureAwait(false)
-                    : await AnswerProblemAsync(GatewayProblem.NoRoute, CanKeepAliveAfterProblem).ConfigureAwait(false);
+                case Admission.Refused:
+                    return await RejectAsync(refusal).ConfigureAwait(false);
+                case Admission.MethodNotAllowed:
+                    return await AnswerMethodNotAllowedAsync(model.Table).ConfigureAwait(false);
+                case Admission.NoRoute:
+                    return await AnswerProblemAsync(GatewayProblem.NoRoute, CanKeepAliveAfterProblem).ConfigureAwait(false);
             }
 
-            var policy = active.Policies.For(route);
+            var policy = active.Policies.For(route!);
             _policy = policy;
             if (policy is not null)
             {
-                var outcome = await RunPhasesAsync(policy).ConfigureAwait(false);
+                var outcome = await _phases.RunAsync(policy, _request).ConfigureAwait(false);
                 if (!outcome.Proceed)
                 {
-                    return await AnswerProblemAsync(outcome.Problem, CanKeepAliveAfterProblem, PhaseFields).ConfigureAwait(false);
+                    return await AnswerProblemAsync(outcome.Problem, CanKeepAliveAfterProblem, _phases.Fields).ConfigureAwait(false);
                 }
             }
 
-            if (route.Action != Model.RouteAction.Proxy)
+            if (route!.Action != Model.RouteAction.Proxy)
             {
                 return await ComposeAsync(model, route, values).ConfigureAwait(false);
             }
@@ -341,7 +266,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
                 }
             }
 
-            return await ForwardAsync(model, route, values).ConfigureAwait(false);
+            return await ForwardAsync(model, route!, values).ConfigureAwait(false);
         }
         finally
         {
@@ -444,22 +369,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IDisposable
         }
     }
 
-    /// <summary>Takes the client's X-Request-Id when it is sane, or makes one.</summary>
-    private void SetRequestId()
-    {
-        if (_request.RequestIdIndex >= 0)
-        {
-            var value = _request.HeaderValue(_request.RequestIdIndex);
-            if (value.Length is > 0 and <= 128 && !value.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E))
-            {
-                value.CopyTo(_requestId);
-                _requestIdLength = value.Length;
-                return;
-            }
-        }
-
-        _requestIdLength = Observability.RequestIds.Write(_requestId);
-    }
+    private void SetRequestId() => _requestIdLength = _request.WriteRequestId(_requestId);
 
     /// <summary>
     /// Answers with a problem and closes: after a refused head the framing cannot be trusted, and a

@@ -119,6 +119,21 @@ internal sealed class RequestHead
         IsHead = IsIdempotent = false;
     }
 
+    /// <summary>
+    /// An HTTP/2 request with a body and no Content-Length (RFC 9113 section 8.1): the body's end is
+    /// END_STREAM, so it goes upstream chunked.
+    /// </summary>
+    public void SetStreamedBody() => IsChunked = true;
+
+    /// <summary>The answer to a head refused for <see cref="Error"/>.</summary>
+    public Pipeline.GatewayProblem ErrorProblem => Error switch
+    {
+        RequestHeadError.UnsupportedExpectation => Pipeline.GatewayProblem.ExpectationFailed,
+        RequestHeadError.MethodNotSupported => Pipeline.GatewayProblem.MethodNotImplemented,
+        RequestHeadError.TooManyHeaders => Pipeline.GatewayProblem.HeadTooLarge,
+        _ => Pipeline.GatewayProblem.MalformedRequest,
+    };
+
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
     public void Release() => _store.Release();
 
@@ -409,6 +424,25 @@ internal sealed class RequestHead
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// Writes the request's id into <paramref name="destination"/> (128 bytes): the client's
+    /// X-Request-Id when it is sane (1 to 128 visible ASCII characters), or a new one. Returns its length.
+    /// </summary>
+    public int WriteRequestId(Span<byte> destination)
+    {
+        if (RequestIdIndex >= 0)
+        {
+            var value = HeaderValue(RequestIdIndex);
+            if (value.Length is > 0 and <= 128 && !value.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E))
+            {
+                value.CopyTo(destination);
+                return value.Length;
+            }
+        }
+
+        return Observability.RequestIds.Write(destination);
     }
 
     /// <summary>Is the named field listed in a Connection field (and so hop-by-hop)?</summary>

@@ -133,6 +133,19 @@ internal sealed class ResponseHead
     public bool AllowsReuse => !ConnectionClose && (Version == Http1Version.Http11 || ConnectionKeepAlive);
 
     public bool IsListedInConnection(ReadOnlySpan<byte> name) => _store.IsListedInConnection(name);
+
+    // Fields that never cross to the client as they were received (RFC 9110 section 7.6.1): the
+    // gateway writes its own framing and connection handling.
+    private static readonly bool[] HopByHop = Server.UpstreamRequestWriter.BuildSkip(
+        KnownHeader.Connection, KnownHeader.KeepAlive, KnownHeader.ProxyConnection, KnownHeader.TE, KnownHeader.Trailer,
+        KnownHeader.TransferEncoding, KnownHeader.Upgrade, KnownHeader.ContentLength);
+
+    /// <summary>
+    /// Does field <paramref name="index"/> stay behind (hop-by-hop, named by Connection, or framing the
+    /// gateway writes itself) rather than cross to the client?
+    /// </summary>
+    public bool StaysBehind(int index) =>
+        HopByHop[(int)_store.Field(index).Kind] || (ConnectionListsOtherNames && IsListedInConnection(_store.Name(index)));
 }
 
 internal struct ResponseHeadHandler : IHttp1ResponseHeadHandler

@@ -29,6 +29,25 @@ internal static class Http1HeadWriter
         writer.Advance(written);
     }
 
+    /// <summary>Body bytes as they are, or as one chunk (header, data, CRLF) when <paramref name="chunked"/>.</summary>
+    public static void WriteBody(IBufferWriter<byte> writer, in ReadOnlySequence<byte> data, bool chunked)
+    {
+        if (chunked)
+        {
+            WriteChunkHeader(writer, data.Length);
+        }
+
+        foreach (var segment in data)
+        {
+            writer.Write(segment.Span);
+        }
+
+        if (chunked)
+        {
+            WriteChunkEnd(writer);
+        }
+    }
+
     /// <summary>The CRLF that ends chunk-data.</summary>
     public static void WriteChunkEnd(IBufferWriter<byte> writer) => writer.Write("\r\n"u8);
 

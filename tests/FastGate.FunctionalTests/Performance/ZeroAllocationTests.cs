@@ -82,6 +82,151 @@ public sealed class ZeroAllocationTests
         Assert.True(allocated < Measured, $"{allocated} bytes allocated over {Measured} requests ({(double)allocated / Measured:F2} B/request)");
     }
 
+    // HEADERS block: :method GET, :scheme http (indexed), :path and :authority as literals without
+    // indexing, so every request sends the same bytes.
+    private static readonly byte[] H2RequestBlock =
+    [
+        0x82, 0x86,
+        0x04, .. new[] { (byte)"/api/users/42?expand=orders".Length }, .. Encoding.ASCII.GetBytes("/api/users/42?expand=orders"),
+        0x01, .. new[] { (byte)"api.example.com".Length }, .. Encoding.ASCII.GetBytes("api.example.com"),
+    ];
+
+#if DEBUG
+    [Fact(Skip = "Debug builds compile async state machines as classes; this runs in Release (scripts/test.sh)")]
+#else
+    [Fact]
+#endif
+    public async Task H2c_proxy_path_allocates_nothing_per_request_once_the_connection_is_warm()
+    {
+        using var upstream = new FixedResponseUpstream(UpstreamResponse);
+        var result = GatewayConfigLoader.LoadText($$"""
+            [server]
+            listen = ["127.0.0.1:1"]
+
+            [upstreams.users]
+            endpoints = ["127.0.0.1:{{upstream.Port}}"]
+
+            [[routes]]
+            name = "users"
+            match = { path = "/api/users/{id}", methods = ["GET"] }
+            upstream = "users"
+            rewrite = "/users/{id}"
+            """, "alloc.toml");
+        await using var runtime = new GatewayRuntime(result.Model ?? throw new InvalidOperationException(string.Join('\n', result.Errors)));
+
+        var toGateway = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        var fromGateway = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        var context = new DefaultConnectionContext("alloc-h2", new DuplexPipe(toGateway.Reader, fromGateway.Writer), new DuplexPipe(fromGateway.Reader, toGateway.Writer))
+        {
+            RemoteEndPoint = new IPEndPoint(IPAddress.Parse("203.0.113.9"), 40000),
+        };
+        var connection = new Http2Connection(runtime, context);
+        var running = connection.RunAsync();
+
+        // Preface, empty SETTINGS, and a connection window (2^30) that the measured requests never use up.
+        toGateway.Writer.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        toGateway.Writer.Write(new byte[] { 0, 0, 0, 4, 0, 0, 0, 0, 0 });
+        toGateway.Writer.Write(new byte[] { 0, 0, 4, 8, 0, 0, 0, 0, 0, 0x40, 0, 0, 0 });
+        await toGateway.Writer.FlushAsync();
+
+        var frame = new byte[9 + H2RequestBlock.Length];
+        H2RequestBlock.CopyTo(frame, 9);
+        int streamId = 1;
+        await RunH2Async(toGateway.Writer, fromGateway.Reader, frame, 10_000, streamId);
+        streamId += 2 * 10_000;
+        await Task.Delay(1_000);
+        await RunH2Async(toGateway.Writer, fromGateway.Reader, frame, 1_000, streamId);
+        streamId += 2 * 1_000;
+
+        const int Measured = 10_000;
+        long allocated = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await RunH2Async(toGateway.Writer, fromGateway.Reader, frame, Measured, streamId);
+            streamId += 2 * Measured;
+            allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        await toGateway.Writer.CompleteAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(allocated < Measured, $"{allocated} bytes allocated over {Measured} requests ({(double)allocated / Measured:F2} B/request)");
+    }
+
+    /// <summary>One stream after another: HEADERS with END_STREAM, then frames until the DATA that ends it.</summary>
+    private static async Task RunH2Async(PipeWriter requests, PipeReader responses, byte[] frame, int count, int firstStreamId)
+    {
+        int streamId = firstStreamId;
+        for (int i = 0; i < count; i++, streamId += 2)
+        {
+            new FastGate.Protocols.Http2.Http2FrameHeader(frame.Length - 9, FastGate.Protocols.Http2.Http2FrameType.Headers,
+                FastGate.Protocols.Http2.Http2Flags.EndHeaders | FastGate.Protocols.Http2.Http2Flags.EndStream, streamId).Write(frame);
+            requests.Write(frame);
+            await requests.FlushAsync();
+            await ReadStreamEndAsync(responses, streamId);
+        }
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask ReadStreamEndAsync(PipeReader responses, int streamId)
+    {
+        while (true)
+        {
+            var read = await responses.ReadAsync();
+            var buffer = read.Buffer;
+            bool ended = false;
+            while (!ended && TryTakeFrame(ref buffer, streamId, out ended))
+            {
+            }
+
+            if (read.IsCompleted && !ended)
+            {
+                throw new InvalidOperationException("the gateway closed the connection: " + Convert.ToHexString(read.Buffer.ToArray()));
+            }
+
+            responses.AdvanceTo(buffer.Start, buffer.End);
+            if (ended)
+            {
+                return;
+            }
+
+            if (read.IsCompleted)
+            {
+                throw new InvalidOperationException("the gateway closed the connection");
+            }
+        }
+    }
+
+    private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, int streamId, out bool ended)
+    {
+        ended = false;
+        if (buffer.Length < 9)
+        {
+            return false;
+        }
+
+        Span<byte> head = stackalloc byte[9];
+        buffer.Slice(0, 9).CopyTo(head);
+        var header = FastGate.Protocols.Http2.Http2FrameHeader.Read(head);
+        if (buffer.Length < 9 + header.Length)
+        {
+            return false;
+        }
+
+        if (header.Type == FastGate.Protocols.Http2.Http2FrameType.GoAway)
+        {
+            throw new InvalidOperationException("GOAWAY " + Convert.ToHexString(buffer.Slice(9, header.Length).ToArray()));
+        }
+
+        buffer = buffer.Slice(9 + header.Length);
+        if (header.Type == FastGate.Protocols.Http2.Http2FrameType.Data)
+        {
+            ended = header.StreamId == streamId && header.HasFlag(FastGate.Protocols.Http2.Http2Flags.EndStream);
+        }
+
+        return true;
+    }
+
     private static async Task RunAsync(PipeWriter requests, PipeReader responses, int count, int responseLength)
     {
         for (int i = 0; i < count; i++)

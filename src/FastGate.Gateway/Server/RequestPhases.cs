@@ -8,38 +8,56 @@ using FastGate.Protocols.Text;
 
 namespace FastGate.Gateway.Server;
 
+/// <summary>Whether a request goes on after its phases, or the problem a refusing phase answers.</summary>
+internal readonly record struct PhaseOutcome(bool Proceed, GatewayProblem Problem)
+{
+    public static PhaseOutcome Continue => new(true, default);
+
+    public static PhaseOutcome Refuse(GatewayProblem problem) => new(false, problem);
+}
+
 /// <summary>
 /// The request phases a route's policy asks for, in order, each answering early when it refuses:
 /// IP filter, rate limit (client, header or route keyed), authentication (JWT bearer token),
 /// authorization (scopes, roles, claims), and rate limits keyed by a claim (they need the token).
+/// Protocol-neutral: one instance per HTTP/1.1 connection or per HTTP/2 stream, reused request
+/// after request; nothing is allocated per request.
 /// </summary>
-internal sealed partial class Http1Connection
+internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
 {
     // "Name: value\r\n" lines for the answer of a refusing phase (WWW-Authenticate, Retry-After,
     // RateLimit-Policy, RateLimit); sized for the longest of them together.
-    private readonly byte[] _phaseFields = new byte[512];
-    private int _phaseFieldsLength;
+    private readonly byte[] _fields = new byte[512];
+    private int _fieldsLength;
     private JwtValidationContext? _jwt;
     private readonly byte[] _claimScratch = new byte[256];
+    private readonly byte[] _forwardedAddress = new byte[16];
 
     /// <summary>The claims of the request's validated token, or null when the route has no [auth].</summary>
-    private JwtValidationContext? ValidatedClaims { get; set; }
+    public JwtValidationContext? ValidatedClaims { get; private set; }
 
-    /// <summary>True to go on; false when a phase answered (and the connection's fate is decided).</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<PhaseOutcome> RunPhasesAsync(RoutePolicy policy)
+    /// <summary>The field lines of a refusing phase's answer, "Name: value\r\n" each.</summary>
+    public ReadOnlySpan<byte> Fields => _fields.AsSpan(0, _fieldsLength);
+
+    /// <summary>Forgets the previous request's outcome.</summary>
+    public void Reset()
     {
-        _phaseFieldsLength = 0;
+        _fieldsLength = 0;
         ValidatedClaims = null;
+    }
 
-        if (policy.IpFilter is { } filter && !filter.IsAllowed(ClientAddressBytes()))
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<PhaseOutcome> RunAsync(RoutePolicy policy, RequestHead request)
+    {
+        Reset();
+        if (policy.IpFilter is { } filter && !filter.IsAllowed(ClientAddressBytes(request)))
         {
             return PhaseOutcome.Refuse(GatewayProblem.AddressForbidden);
         }
 
         if (policy.RateLimiter is { } limiter && !policy.LimitAfterAuthentication)
         {
-            var decision = await limiter.AcquireAsync(RateLimitKey(policy), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
+            var decision = await limiter.AcquireAsync(RateLimitKey(policy, request), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
             if (!Admit(limiter, decision))
             {
                 return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
@@ -48,7 +66,7 @@ internal sealed partial class Http1Connection
 
         if (policy.Validator is { } validator)
         {
-            var problem = Authenticate(validator, policy);
+            var problem = Authenticate(validator, policy, request);
             if (problem is { } refused)
             {
                 return PhaseOutcome.Refuse(refused);
@@ -56,7 +74,7 @@ internal sealed partial class Http1Connection
 
             if (policy.RateLimiter is { } claimLimiter && policy.LimitAfterAuthentication)
             {
-                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
+                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy, request), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
                 if (!Admit(claimLimiter, decision))
                 {
                     return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
@@ -67,14 +85,14 @@ internal sealed partial class Http1Connection
         return PhaseOutcome.Continue;
     }
 
-    private GatewayProblem? Authenticate(JwtValidator validator, RoutePolicy policy)
+    private GatewayProblem? Authenticate(JwtValidator validator, RoutePolicy policy, RequestHead request)
     {
-        var authorization = _request.Find(KnownHeader.Authorization);
+        var authorization = request.Find(KnownHeader.Authorization);
         if (authorization.IsEmpty)
         {
             // RFC 6750 section 3.1: no error code when the request carried no credentials at all.
-            AddPhaseField("WWW-Authenticate: Bearer\r\n"u8);
-            _runtime.Metrics.OnAuthenticationFailure(JwtValidationResult.Malformed, missing: true);
+            AddField("WWW-Authenticate: Bearer\r\n"u8);
+            runtime.Metrics.OnAuthenticationFailure(JwtValidationResult.Malformed, missing: true);
             return GatewayProblem.Unauthenticated;
         }
 
@@ -86,15 +104,15 @@ internal sealed partial class Http1Connection
         if (result != JwtValidationResult.Valid)
         {
             // The reason goes to the metrics only; the client learns that the token is not valid.
-            AddPhaseField("WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"u8);
-            _runtime.Metrics.OnAuthenticationFailure(result, missing: false);
+            AddField("WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"u8);
+            runtime.Metrics.OnAuthenticationFailure(result, missing: false);
             return GatewayProblem.Unauthenticated;
         }
 
         if (policy.Requirement is { } requirement && !requirement.IsSatisfied(_jwt.Claims))
         {
-            AddPhaseField("WWW-Authenticate: Bearer error=\"insufficient_scope\"\r\n"u8);
-            _runtime.Metrics.OnAuthorizationFailure();
+            AddField("WWW-Authenticate: Bearer error=\"insufficient_scope\"\r\n"u8);
+            runtime.Metrics.OnAuthorizationFailure();
             return GatewayProblem.InsufficientPermissions;
         }
 
@@ -110,8 +128,8 @@ internal sealed partial class Http1Connection
             return true;
         }
 
-        _runtime.Metrics.OnRateLimited();
-        var fields = _phaseFields.AsSpan(_phaseFieldsLength);
+        runtime.Metrics.OnRateLimited();
+        var fields = _fields.AsSpan(_fieldsLength);
         int n = 0;
         n += Put(fields[n..], "Retry-After: "u8);
         if (RateLimitHeaders.TryWriteRetryAfter(decision, fields[n..], out int written))
@@ -132,7 +150,7 @@ internal sealed partial class Http1Connection
         }
 
         n += Put(fields[n..], "\r\n"u8);
-        _phaseFieldsLength += n;
+        _fieldsLength += n;
         return false;
     }
 
@@ -142,16 +160,14 @@ internal sealed partial class Http1Connection
         return bytes.Length;
     }
 
-    private void AddPhaseField(ReadOnlySpan<byte> line)
+    private void AddField(ReadOnlySpan<byte> line)
     {
-        line.CopyTo(_phaseFields.AsSpan(_phaseFieldsLength));
-        _phaseFieldsLength += line.Length;
+        line.CopyTo(_fields.AsSpan(_fieldsLength));
+        _fieldsLength += line.Length;
     }
 
-    private ReadOnlySpan<byte> PhaseFields => _phaseFields.AsSpan(0, _phaseFieldsLength);
-
     /// <summary>The key bytes of the route's rate limit for this request.</summary>
-    private ReadOnlySpan<byte> RateLimitKey(RoutePolicy policy)
+    private ReadOnlySpan<byte> RateLimitKey(RoutePolicy policy, RequestHead request)
     {
         switch (policy.RateLimitKey)
         {
@@ -159,7 +175,7 @@ internal sealed partial class Http1Connection
                 return policy.RouteName;
             case Model.RateLimitKeyKind.Header:
                 // Requests without the header share one bucket (the empty key).
-                return _request.Find(policy.RateLimitKeyName);
+                return request.Find(policy.RateLimitKeyName);
             case Model.RateLimitKeyKind.Claim:
                 if (ValidatedClaims is { } claims
                     && claims.Claims.TryGetClaim(policy.RateLimitKeyName, out var value)
@@ -170,16 +186,16 @@ internal sealed partial class Http1Connection
 
                 return default;
             default:
-                return ClientAddress;
+                return peer.ClientAddress(request);
         }
     }
 
     /// <summary>The client's address as 4 or 16 bytes, for the IP filter.</summary>
-    private ReadOnlySpan<byte> ClientAddressBytes()
+    private ReadOnlySpan<byte> ClientAddressBytes(RequestHead request)
     {
-        if (_peerIsTrustedProxy && _request.ForwardedForIndex >= 0)
+        if (peer.IsTrustedProxy && request.ForwardedForIndex >= 0)
         {
-            var text = ClientAddress;
+            var text = peer.ClientAddress(request);
             Span<char> chars = stackalloc char[64];
             int length = Math.Min(text.Length, chars.Length);
             for (int i = 0; i < length; i++)
@@ -205,16 +221,6 @@ internal sealed partial class Http1Connection
             return default;
         }
 
-        return _peerBytes.AsSpan(0, _peerBytesLength);
-    }
-
-    private readonly byte[] _forwardedAddress = new byte[16];
-
-
-    private readonly record struct PhaseOutcome(bool Proceed, GatewayProblem Problem)
-    {
-        public static PhaseOutcome Continue => new(true, default);
-
-        public static PhaseOutcome Refuse(GatewayProblem problem) => new(false, problem);
+        return peer.Bytes;
     }
 }

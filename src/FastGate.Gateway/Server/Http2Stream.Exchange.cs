@@ -1,0 +1,464 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using FastGate.Gateway.Async;
+using FastGate.Gateway.Model;
+using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Routing;
+using FastGate.Gateway.Upstream;
+using FastGate.Protocols.Http1;
+
+namespace FastGate.Gateway.Server;
+
+/// <summary>
+/// The worker's side of a stream: the request goes through the same admission, phases and upstream
+/// forwarding as HTTP/1.1 (a stream becomes an HTTP/1.1 upstream request); the answer comes back as
+/// HEADERS and DATA frames within the client's windows.
+/// </summary>
+internal sealed partial class Http2Stream
+{
+    private RoutePolicy? _policy;
+    private GatewayModel? _forwardModel;
+    private RouteModel? _forwardRoute;
+    private RouteValues _forwardValues;
+    private UpstreamBodyReader _responseBody;
+    private readonly RequestCache _cache = new();
+
+    // The body of a gateway-made answer: the problem document, at most ~600 bytes with a 128-byte id.
+    private readonly byte[] _problemBody = new byte[1024];
+
+    private ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
+
+    /// <summary>Answers the request; false when the stream ended without a complete answer.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessAsync()
+    {
+        var active = _runtime.Active;
+        var model = active.Model;
+        _phases.Reset();
+        _policy = null;
+        _runtime.Metrics.OnRequest();
+        _requestIdLength = _headTooLarge ? Observability.RequestIds.Write(_requestId) : _request.WriteRequestId(_requestId);
+        if (Aborted)
+        {
+            // Reset before its worker ran (Rapid Reset): no upstream work at all.
+            return false;
+        }
+
+        if (_headTooLarge)
+        {
+            return await AnswerProblemAsync(GatewayProblem.HeadTooLarge).ConfigureAwait(false);
+        }
+
+        var values = default(RouteValues);
+        switch (RequestAdmission.Resolve(_request, model, ref values, out var route, out var refusal))
+        {
+            case Admission.Refused:
+            case Admission.NoRoute:
+                return await AnswerProblemAsync(refusal).ConfigureAwait(false);
+            case Admission.MethodNotAllowed:
+                int written = model.Table.WriteAllowedMethods(_request.Authority, _request.Path, _problemBody);
+                return await AnswerProblemAsync(GatewayProblem.MethodNotAllowed, allowLength: written).ConfigureAwait(false);
+        }
+
+        var policy = active.Policies.For(route!);
+        _policy = policy;
+        if (policy is not null)
+        {
+            var outcome = await _phases.RunAsync(policy, _request).ConfigureAwait(false);
+            if (!outcome.Proceed)
+            {
+                return await AnswerProblemAsync(outcome.Problem, withPhaseFields: true).ConfigureAwait(false);
+            }
+        }
+
+        if (policy?.Cache is not null && await _cache.FindAsync(policy, _request).ConfigureAwait(false) is { } entry)
+        {
+            return await AnswerFromCacheAsync(entry).ConfigureAwait(false);
+        }
+
+        if (Aborted)
+        {
+            return false;
+        }
+
+        _forwardModel = model;
+        _forwardRoute = route;
+        _forwardValues = values;
+        var result = await _forwarder.ForwardAsync(route!, this).ConfigureAwait(false);
+        _forwardModel = null;
+        _forwardRoute = null;
+        return result switch
+        {
+            ExchangeResult.CompletedKeepAlive or ExchangeResult.CompletedClose => true,
+            ExchangeResult.Abort => false,
+            _ => await AnswerProblemAsync(_forwarder.Problem).ConfigureAwait(false),
+        };
+    }
+
+    ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _connection.Peer.HashKey(upstream, _request);
+
+    ValueTask<ExchangeResult> IUpstreamExchange.ExchangeAsync(UpstreamConnection connection) =>
+        ExchangeAsync(_forwardModel!, _forwardRoute!, _forwardValues, connection);
+
+    ValueTask<BodyCopy> IUpstreamExchange.SendBodyAsync(UpstreamConnection connection) =>
+        SendRequestBodyAsync(_forwardModel!.Limits, connection);
+
+    /// <summary>One attempt: request out, response back.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
+    {
+        var pool = connection.Endpoint.Pool;
+        var peer = _connection.Peer;
+        UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, peer.Text, peer.IsTrustedProxy, RequestId, _policy, _phases.ValidatedClaims);
+        if (await _forwarder.SendRequestAsync(connection, _request, this).ConfigureAwait(false) is { } failed)
+        {
+            return failed;
+        }
+
+        // Interim (1xx) answers are dropped: HTTP/2 could carry them, but no client of the gateway
+        // waits for one (100-continue is answered by the stream's window, RFC 9113 section 8.1).
+        _response.Begin(UpstreamForwarder.MaxResponseHead);
+        var head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim: false).ConfigureAwait(false);
+        while (head == ResponseHeadStatus.Interim)
+        {
+            _response.Reset();
+            head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim: true).ConfigureAwait(false);
+        }
+
+        if (head != ResponseHeadStatus.Final || _response.StatusCode == 101)
+        {
+            // RFC 9113 section 8.6: HTTP/2 has no 101 (Switching Protocols); a stream cannot be upgraded.
+            pool.Discard(connection);
+            return head == ResponseHeadStatus.Final
+                ? _forwarder.Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.MalformedResponse)
+                : _forwarder.OnHeadFailure(head, mayRetry: !_request.HasBody && _request.IsIdempotent);
+        }
+
+        // The route timeout bounds the wait for the response head; the body is bounded per read.
+        _forwarder.Disarm();
+        var framing = _response.Framing(_request.IsHead);
+        _responseBody.Begin(framing, _response.ContentLength);
+        _cache.TapHead(_response);
+        if (!WriteResponseHead(framing, endStream: _responseBody.IsComplete))
+        {
+            pool.Discard(connection);
+            return ExchangeResult.Abort;
+        }
+
+        _runtime.Metrics.OnResponse(_response.StatusCode);
+        var copy = _responseBody.IsComplete ? BodyCopy.Complete : await RelayResponseBodyAsync(model.Limits, connection).ConfigureAwait(false);
+        if (copy != BodyCopy.Complete)
+        {
+            pool.Discard(connection);
+            if (copy == BodyCopy.UpstreamFailed)
+            {
+                _runtime.Metrics.OnUpstreamFailure(UpstreamFailure.ResponseBodyFailed);
+            }
+
+            // What reached the client must not look complete: the stream is reset, not ended.
+            _connection.ResetStream(this, Protocols.Http2.Http2ErrorCode.InternalError);
+            return ExchangeResult.Abort;
+        }
+
+        _cache.Complete();
+        if (framing != ResponseFraming.CloseDelimited && _response.AllowsReuse && !UpstreamForwarder.HasStrayBytes(connection))
+        {
+            pool.Return(connection);
+        }
+        else
+        {
+            pool.Discard(connection);
+        }
+
+        return ExchangeResult.CompletedKeepAlive;
+    }
+
+    /// <summary>Streams the request body upstream as DATA arrives: as it is with a Content-Length, else chunked.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<BodyCopy> SendRequestBodyAsync(LimitsModel limits, UpstreamConnection connection)
+    {
+        var upstream = connection.Output;
+        var input = _body.Reader;
+        bool chunked = _request.IsChunked;
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                SetClientDeadline(limits.IdleTimeout);
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                ClearClientDeadline();
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return BodyCopy.ClientFailed;
+                }
+
+                if (!buffer.IsEmpty)
+                {
+                    total += buffer.Length;
+                    if (total > limits.MaxRequestBody)
+                    {
+                        input.AdvanceTo(buffer.Start, buffer.End);
+                        return BodyCopy.TooLarge;
+                    }
+
+                    Http1HeadWriter.WriteBody(upstream, buffer, chunked);
+                }
+
+                // The length is taken before AdvanceTo hands the segments back to the pipe.
+                int consumed = (int)buffer.Length;
+                input.AdvanceTo(buffer.End);
+                _connection.OnBodyConsumed(this, consumed);
+                bool done = result.IsCompleted;
+                if (done && !_bodyEnded)
+                {
+                    // Completed without END_STREAM: the client reset the stream.
+                    return BodyCopy.ClientFailed;
+                }
+
+                if (done && chunked)
+                {
+                    Http1HeadWriter.WriteChunkTerminator(upstream);
+                }
+
+                var flush = await upstream.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    return BodyCopy.UpstreamFailed;
+                }
+
+                if (done)
+                {
+                    return BodyCopy.Complete;
+                }
+            }
+        }
+        catch (Exception ex) when (UpstreamForwarder.IsConnectionFailure(ex))
+        {
+            return BodyCopy.UpstreamFailed;
+        }
+    }
+
+    /// <summary>Relays the response body as DATA frames, as the client's windows allow.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<BodyCopy> RelayResponseBodyAsync(LimitsModel limits, UpstreamConnection connection)
+    {
+        var input = connection.Input;
+        try
+        {
+            while (true)
+            {
+                _forwarder.Arm(limits.IdleTimeout);
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                _forwarder.Disarm();
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (_forwarder.TimedOut)
+                    {
+                        return Aborted ? BodyCopy.ClientFailed : BodyCopy.UpstreamFailed;
+                    }
+
+                    continue;
+                }
+
+                var rest = buffer;
+                while (true)
+                {
+                    UpstreamBodyStatus status;
+                    ReadOnlySequence<byte> data;
+                    SequencePosition consumed;
+                    try
+                    {
+                        status = _responseBody.Read(rest, result.IsCompleted, out data, out consumed);
+                    }
+                    catch (Http1ParseException)
+                    {
+                        input.AdvanceTo(buffer.Start, buffer.End);
+                        return BodyCopy.UpstreamFailed;
+                    }
+
+                    if (status == UpstreamBodyStatus.Data)
+                    {
+                        _cache.TapBody(data);
+                        if (!await _connection.WriteDataAsync(this, data, _responseBody.IsComplete, limits.IdleTimeout).ConfigureAwait(false))
+                        {
+                            input.AdvanceTo(buffer.Start, buffer.End);
+                            return BodyCopy.ClientFailed;
+                        }
+
+                        rest = rest.Slice(consumed);
+                        if (!_responseBody.IsComplete)
+                        {
+                            continue;
+                        }
+
+                        input.AdvanceTo(rest.Start);
+                        return BodyCopy.Complete;
+                    }
+
+                    if (status == UpstreamBodyStatus.Complete)
+                    {
+                        input.AdvanceTo(consumed);
+                        // The chunked or close-delimited end: END_STREAM on an empty DATA frame.
+                        return await _connection.WriteDataAsync(this, default, endStream: true, limits.IdleTimeout).ConfigureAwait(false)
+                            ? BodyCopy.Complete
+                            : BodyCopy.ClientFailed;
+                    }
+
+                    input.AdvanceTo(consumed, buffer.End);
+                    if (status == UpstreamBodyStatus.Truncated)
+                    {
+                        return BodyCopy.UpstreamFailed;
+                    }
+
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return BodyCopy.UpstreamFailed;
+        }
+    }
+
+    /// <summary>HEADERS for the upstream's answer: its end-to-end fields, lowercase (RFC 9113 section 8.2.2).</summary>
+    private bool WriteResponseHead(ResponseFraming framing, bool endStream)
+    {
+        if (!_connection.BeginHeaders(this))
+        {
+            return false;
+        }
+
+        try
+        {
+            _connection.EncodeStatus(_response.StatusCode);
+            for (int i = 0; i < _response.HeaderCount; i++)
+            {
+                if (!_response.StaysBehind(i))
+                {
+                    _connection.EncodeField(_response.HeaderName(i), _response.HeaderValue(i));
+                }
+            }
+
+            // The same rule as on HTTP/1.1: a declared length goes along, except on 204 and 1xx.
+            if (framing == ResponseFraming.ContentLength
+                || (framing == ResponseFraming.NoBody && _response.ContentLength >= 0 && _response.StatusCode != 204 && _response.StatusCode >= 200))
+            {
+                _connection.EncodeNumber("content-length"u8, _response.ContentLength);
+            }
+
+            if (_policy?.Cache is not null)
+            {
+                _connection.EncodeField("x-cache"u8, "MISS"u8);
+            }
+        }
+        finally
+        {
+            _connection.EndHeaders(this, endStream);
+        }
+
+        return true;
+    }
+
+    /// <summary>A gateway-made answer: the same problem document as on HTTP/1.1, as HEADERS and DATA.</summary>
+    /// <param name="allowLength">for 405: the length of the Allow value already in the problem buffer</param>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool withPhaseFields = false, int allowLength = 0)
+    {
+        int length = WriteProblemHead(problem, withPhaseFields, allowLength);
+        if (length < 0)
+        {
+            return false;
+        }
+
+        _runtime.Metrics.OnResponse(ProblemResponse.StatusOf(problem));
+        var limits = _runtime.Active.Model.Limits;
+        return await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(_problemBody, 0, length), endStream: true, limits.IdleTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the problem's HEADERS and its body into the problem buffer; -1 when the stream is gone.</summary>
+    private int WriteProblemHead(GatewayProblem problem, bool withPhaseFields, int allowLength)
+    {
+        if (!_connection.BeginHeaders(this))
+        {
+            return -1;
+        }
+
+        try
+        {
+            _connection.EncodeStatus(ProblemResponse.StatusOf(problem));
+            _connection.EncodeField("content-type"u8, "application/problem+json"u8);
+            _connection.EncodeNumber("content-length"u8, ProblemResponse.BodyLength(problem, RequestId));
+            int retryAfter = ProblemResponse.RetryAfterSeconds(problem);
+            if (retryAfter > 0)
+            {
+                _connection.EncodeNumber("retry-after"u8, retryAfter);
+            }
+
+            if (allowLength > 0)
+            {
+                _connection.EncodeField("allow"u8, _problemBody.AsSpan(0, allowLength));
+            }
+
+            if (withPhaseFields)
+            {
+                _connection.EncodeFieldLines(_phases.Fields);
+            }
+
+            _connection.EncodeField("x-request-id"u8, RequestId);
+        }
+        finally
+        {
+            _connection.EndHeaders(this, endStream: false);
+        }
+
+        return ProblemResponse.WriteBody(problem, RequestId, _problemBody);
+    }
+
+    /// <summary>A fresh cache entry, as HEADERS and DATA: the same fields an HTTP/1.1 client gets.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AnswerFromCacheAsync(Traffic.CacheEntry entry)
+    {
+        bool endStream = _request.IsHead || entry.Body.IsEmpty;
+        if (!WriteCachedHead(entry, endStream))
+        {
+            return false;
+        }
+
+        _runtime.Metrics.OnResponse(entry.StatusCode);
+        return endStream || await _connection.WriteDataAsync(this, new ReadOnlySequence<byte>(entry.BodyMemory), endStream: true, _runtime.Active.Model.Limits.IdleTimeout).ConfigureAwait(false);
+    }
+
+    private bool WriteCachedHead(Traffic.CacheEntry entry, bool endStream)
+    {
+        if (!_connection.BeginHeaders(this))
+        {
+            return false;
+        }
+
+        try
+        {
+            _connection.EncodeStatus(entry.StatusCode);
+            _connection.EncodeFieldLines(entry.HeaderLines);
+            _connection.EncodeNumber("content-length"u8, entry.Body.Length);
+            Span<byte> age = stackalloc byte[32];
+            if (entry.TryWriteAge(System.Diagnostics.Stopwatch.GetTimestamp(), age, out int written))
+            {
+                _connection.EncodeField("age"u8, age[..written]);
+            }
+
+            _connection.EncodeField("x-cache"u8, "HIT"u8);
+            _connection.EncodeField("x-request-id"u8, RequestId);
+        }
+        finally
+        {
+            _connection.EndHeaders(this, endStream);
+        }
+
+        return true;
+    }
+}

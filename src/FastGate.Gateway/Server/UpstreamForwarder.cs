@@ -1,0 +1,439 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using FastGate.Gateway.Async;
+using FastGate.Gateway.Model;
+using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Upstream;
+using FastGate.Protocols.Http1;
+
+namespace FastGate.Gateway.Server;
+
+/// <summary>How one attempt at an upstream exchange ended.</summary>
+internal enum ExchangeResult : byte
+{
+    /// <summary>The response went to the client in full; the client connection may continue.</summary>
+    CompletedKeepAlive,
+    /// <summary>The response went to the client in full; the client connection must close.</summary>
+    CompletedClose,
+    /// <summary>Nothing reached the client and the request may be sent again.</summary>
+    Retry,
+    /// <summary>Nothing reached the client; answer <see cref="UpstreamForwarder.Problem"/>.</summary>
+    Problem,
+    /// <summary>The client's response was started or the client failed: the exchange ends here.</summary>
+    Abort,
+}
+
+/// <summary>How copying a body from one side to the other ended.</summary>
+internal enum BodyCopy : byte
+{
+    Complete,
+    /// <summary>The client's chunked body is malformed (400).</summary>
+    Malformed,
+    /// <summary>The client's body passed max_request_body (413).</summary>
+    TooLarge,
+    /// <summary>The client closed, reset, stalled or failed to take the response.</summary>
+    ClientFailed,
+    /// <summary>The upstream failed: closed, reset or stalled.</summary>
+    UpstreamFailed,
+}
+
+/// <summary>How an upstream response head read ended.</summary>
+internal enum ResponseHeadStatus : byte
+{
+    Final,
+    /// <summary>A 1xx other than 101 (RFC 9110 section 15.2): the final answer follows.</summary>
+    Interim,
+    /// <summary>The upstream closed before sending a byte (a stale keep-alive connection).</summary>
+    NoResponse,
+    /// <summary>Closed or reset in the middle of a head.</summary>
+    Truncated,
+    Malformed,
+    TimedOut,
+    /// <summary>The client failed while an interim answer was relayed to it.</summary>
+    ClientFailed,
+}
+
+/// <summary>The protocol-specific half of forwarding: one request's attempt on a leased connection.</summary>
+internal interface IUpstreamExchange
+{
+    /// <summary>The bytes the hash balancer hashes for this request.</summary>
+    ReadOnlySpan<byte> HashKey(UpstreamModel upstream);
+
+    /// <summary>Writes the request, relays the answer; returns how it ended.</summary>
+    ValueTask<ExchangeResult> ExchangeAsync(UpstreamConnection connection);
+
+    /// <summary>Streams the client's request body upstream after the head, re-framed as the head says.</summary>
+    ValueTask<BodyCopy> SendBodyAsync(UpstreamConnection connection);
+}
+
+/// <summary>
+/// The protocol-neutral half of forwarding, shared by HTTP/1.1 connections and HTTP/2 streams: picks
+/// endpoints, leases pooled connections, applies the retry rules, and owns the route timeout that the
+/// heartbeat enforces. One instance per HTTP/1.1 connection or HTTP/2 stream; nothing per request.
+/// </summary>
+internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
+{
+    // Bound of an upstream's response head. Upstreams are trusted more than clients but not blindly.
+    public const int MaxResponseHead = 64 * 1024;
+
+    private long _deadline = long.MaxValue;
+    private UpstreamConnection? _active;
+    private CancellationTokenSource _cancellation = new();
+
+    /// <summary>Set by the heartbeat when the armed deadline passed.</summary>
+    public bool TimedOut { get; private set; }
+
+    /// <summary>What an exchange that ended with <see cref="ExchangeResult.Problem"/> asks to answer.</summary>
+    public GatewayProblem Problem { get; private set; }
+
+    public void Dispose() => _cancellation.Dispose();
+
+    /// <summary>Bounds the next upstream step by <paramref name="timeout"/>.</summary>
+    public void Arm(TimeSpan timeout) =>
+        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+
+    public void Disarm() => Volatile.Write(ref _deadline, long.MaxValue);
+
+    public void OnHeartbeat(long now)
+    {
+        if (now <= Volatile.Read(ref _deadline))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _deadline, long.MaxValue);
+        TimedOut = true;
+        // Race window: the request may have just returned this upstream connection to its pool; a
+        // cancelled read is then seen by its next user, which re-checks its own deadline and simply
+        // reads again.
+        var upstream = Volatile.Read(ref _active);
+        upstream?.Input.CancelPendingRead();
+        upstream?.Output.CancelPendingFlush();
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Ends an attempt with a problem to answer.</summary>
+    public ExchangeResult Fail(GatewayProblem problem, UpstreamFailure failure)
+    {
+        if (failure != UpstreamFailure.None)
+        {
+            runtime.Metrics.OnUpstreamFailure(failure);
+        }
+
+        Problem = problem;
+        return ExchangeResult.Problem;
+    }
+
+    /// <summary>Ends an attempt that may be tried again.</summary>
+    public ExchangeResult RetryAfter(UpstreamFailure failure)
+    {
+        runtime.Metrics.OnUpstreamFailure(failure);
+        Problem = GatewayProblem.BadUpstreamAnswer;
+        return ExchangeResult.Retry;
+    }
+
+    /// <summary>
+    /// Forwards one request: endpoint by endpoint, connection by connection, until an attempt completes,
+    /// fails for good or the retries are spent. A result of <see cref="ExchangeResult.Problem"/> leaves
+    /// the problem to answer in <see cref="Problem"/>; nothing has reached the client then.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<ExchangeResult> ForwardAsync<TExchange>(RouteModel route, TExchange exchange)
+        where TExchange : class, IUpstreamExchange
+    {
+        // Only proxy routes come here; aggregate and batch routes have no upstream of their own.
+        var upstream = runtime.Upstreams.Get(route.Upstream!);
+        EndpointState? failedEndpoint = null;
+        var lastFailure = UpstreamFailure.None;
+        int connectAttemptsLeft = upstream.Model.Endpoints.Count;
+        int retriesLeft = route.Retries;
+        bool staleRetryUsed = false;
+
+        if (!_cancellation.TryReset())
+        {
+            _cancellation.Dispose();
+            _cancellation = new CancellationTokenSource();
+        }
+
+        TimedOut = false;
+        Arm(route.Timeout);
+        try
+        {
+            while (true)
+            {
+                var endpoint = upstream.Pick(new BalanceContext(exchange.HashKey(upstream.Model)), failedEndpoint);
+                if (endpoint is null)
+                {
+                    runtime.Metrics.OnUpstreamFailure(lastFailure == UpstreamFailure.None ? UpstreamFailure.NoHealthyEndpoint : lastFailure);
+                    Problem = lastFailure is UpstreamFailure.ConnectRefused or UpstreamFailure.ConnectTimeout
+                        ? GatewayProblem.UpstreamUnreachable
+                        : GatewayProblem.NoHealthyEndpoint;
+                    return ExchangeResult.Problem;
+                }
+
+                LeaseResult lease;
+                try
+                {
+                    lease = await endpoint.Pool.LeaseAsync(_cancellation.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    lease = new LeaseResult(null, TimedOut ? UpstreamFailure.Timeout : UpstreamFailure.PoolExhausted);
+                }
+
+                if (lease.Connection is not { } connection)
+                {
+                    lastFailure = TimedOut ? UpstreamFailure.Timeout : lease.Failure;
+                    runtime.Metrics.OnUpstreamFailure(lastFailure);
+                    if (lastFailure is UpstreamFailure.ConnectRefused or UpstreamFailure.ConnectTimeout)
+                    {
+                        // A refused connection costs the client nothing yet: try another endpoint.
+                        endpoint.MarkDown();
+                        failedEndpoint = endpoint;
+                        if (--connectAttemptsLeft > 0)
+                        {
+                            continue;
+                        }
+
+                        Problem = GatewayProblem.UpstreamUnreachable;
+                        return ExchangeResult.Problem;
+                    }
+
+                    Problem = lastFailure == UpstreamFailure.Timeout ? GatewayProblem.UpstreamTimeout : GatewayProblem.PoolExhausted;
+                    return ExchangeResult.Problem;
+                }
+
+                Volatile.Write(ref _active, connection);
+                endpoint.OnRequestStart();
+                ExchangeResult result;
+                try
+                {
+                    result = await exchange.ExchangeAsync(connection).ConfigureAwait(false);
+                }
+                finally
+                {
+                    endpoint.OnRequestEnd();
+                    Volatile.Write(ref _active, null);
+                }
+
+                if (result != ExchangeResult.Retry)
+                {
+                    return result;
+                }
+
+                // A reused keep-alive connection may have been closed by the upstream just as we sent on
+                // it; one retry on a fresh connection is always safe for a request that had no body and
+                // is idempotent (RFC 9110 section 9.2.2).
+                if (!staleRetryUsed && connection.IsReused)
+                {
+                    staleRetryUsed = true;
+                    continue;
+                }
+
+                if (retriesLeft-- > 0)
+                {
+                    failedEndpoint = endpoint;
+                    continue;
+                }
+
+                Problem = GatewayProblem.BadUpstreamAnswer;
+                return ExchangeResult.Problem;
+            }
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    /// <summary>
+    /// Reads one response head under <see cref="MaxResponseHead"/>, strictly. An interim (1xx) head is
+    /// returned as such; the caller relays or drops it, resets <paramref name="response"/> and reads again.
+    /// </summary>
+    /// <param name="afterInterim">an interim head came first, so a close now is a truncated answer</param>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection, ResponseHead response, bool afterInterim)
+    {
+        var input = connection.Input;
+        bool statusLineDone = false;
+        bool anyByte = afterInterim;
+        long headBytes = 0;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (TimedOut)
+                    {
+                        return ResponseHeadStatus.TimedOut;
+                    }
+
+                    continue;
+                }
+
+                anyByte |= !buffer.IsEmpty;
+                long left = MaxResponseHead - headBytes;
+                bool trimmed = buffer.Length > left;
+                var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
+                var handler = new ResponseHeadHandler(response);
+                bool done;
+                try
+                {
+                    if (!statusLineDone)
+                    {
+                        statusLineDone = Http1ResponseParser.TryParseStatusLine(ref handler, ref reader);
+                    }
+
+                    done = statusLineDone && Http1ResponseParser.TryParseHeaders(ref handler, ref reader);
+                }
+                catch (Http1ParseException)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    return ResponseHeadStatus.Malformed;
+                }
+
+                headBytes += reader.Consumed;
+                if (!done)
+                {
+                    input.AdvanceTo(reader.Position, buffer.End);
+                    if (trimmed)
+                    {
+                        return ResponseHeadStatus.Malformed;
+                    }
+
+                    if (result.IsCompleted)
+                    {
+                        return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+                    }
+
+                    continue;
+                }
+
+                input.AdvanceTo(reader.Position);
+                if (response.IsMalformed)
+                {
+                    return ResponseHeadStatus.Malformed;
+                }
+
+                int status = response.StatusCode;
+                return status >= 200 || status == 101 ? ResponseHeadStatus.Final : ResponseHeadStatus.Interim;
+            }
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+        }
+    }
+
+    /// <summary>
+    /// Sends the request whose head is written on <paramref name="connection"/>: the head alone, or with
+    /// the body the exchange streams. Null when it went out; otherwise how the attempt ends (the
+    /// connection was discarded).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<ExchangeResult?> SendRequestAsync<TExchange>(UpstreamConnection connection, RequestHead request, TExchange exchange)
+        where TExchange : class, IUpstreamExchange
+    {
+        if (!request.HasBody)
+        {
+            return await SendHeadAsync(connection, request.IsIdempotent).ConfigureAwait(false);
+        }
+
+        var body = await exchange.SendBodyAsync(connection).ConfigureAwait(false);
+        if (body == BodyCopy.Complete)
+        {
+            return null;
+        }
+
+        connection.Endpoint.Pool.Discard(connection);
+        return OnBodyFailure(body);
+    }
+
+    /// <summary>
+    /// Sends a request head that has no body. Null when it went out; otherwise the connection was
+    /// discarded and the result says how the attempt ends.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<ExchangeResult?> SendHeadAsync(UpstreamConnection connection, bool idempotent)
+    {
+        try
+        {
+            var flush = await connection.Output.FlushAsync().ConfigureAwait(false);
+            if (!flush.IsCanceled && !flush.IsCompleted)
+            {
+                return null;
+            }
+
+            connection.Endpoint.Pool.Discard(connection);
+            if (TimedOut)
+            {
+                return Fail(GatewayProblem.UpstreamTimeout, UpstreamFailure.Timeout);
+            }
+
+            // The connection's send loop stopped: the socket failed (a stale pooled connection the
+            // upstream closed). Nothing of the answer exists yet, so an idempotent request is retried.
+            runtime.Metrics.OnUpstreamFailure(UpstreamFailure.RequestWriteFailed);
+            return idempotent ? ExchangeResult.Retry : Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.None);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            connection.Endpoint.Pool.Discard(connection);
+            runtime.Metrics.OnUpstreamFailure(UpstreamFailure.RequestWriteFailed);
+            return idempotent ? ExchangeResult.Retry : Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.RequestWriteFailed);
+        }
+    }
+
+    /// <summary>Maps a request body copy that did not complete to the attempt's end.</summary>
+    public ExchangeResult OnBodyFailure(BodyCopy body) => body switch
+    {
+        BodyCopy.Malformed => Fail(GatewayProblem.MalformedRequest, UpstreamFailure.None),
+        BodyCopy.TooLarge => Fail(GatewayProblem.BodyTooLarge, UpstreamFailure.None),
+        BodyCopy.UpstreamFailed => Fail(TimedOut ? GatewayProblem.UpstreamTimeout : GatewayProblem.BadUpstreamAnswer, UpstreamFailure.RequestWriteFailed),
+        _ => ExchangeResult.Abort,
+    };
+
+    /// <summary>Ends the current upstream step now, as a passed deadline would: the client is gone.</summary>
+    public void Cancel()
+    {
+        Volatile.Write(ref _deadline, long.MinValue);
+        OnHeartbeat(long.MinValue + 1);
+    }
+
+    /// <summary>Maps a failed response head read to the attempt's end.</summary>
+    public ExchangeResult OnHeadFailure(ResponseHeadStatus head, bool mayRetry) => head switch
+    {
+        ResponseHeadStatus.TimedOut => Fail(GatewayProblem.UpstreamTimeout, UpstreamFailure.Timeout),
+        ResponseHeadStatus.NoResponse when mayRetry => RetryAfter(UpstreamFailure.ResponseHeadFailed),
+        ResponseHeadStatus.ClientFailed => ExchangeResult.Abort,
+        _ => Fail(GatewayProblem.BadUpstreamAnswer, head == ResponseHeadStatus.Malformed ? UpstreamFailure.MalformedResponse : UpstreamFailure.ResponseHeadFailed),
+    };
+
+    public static bool IsConnectionFailure(Exception ex) =>
+        ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException;
+
+    /// <summary>
+    /// Reuse only after a clean exchange: anything the upstream sent beyond the response (or a close)
+    /// means the connection's state is unknown.
+    /// </summary>
+    public static bool HasStrayBytes(UpstreamConnection connection)
+    {
+        if (!connection.Input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        bool stray = !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
+        connection.Input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
+        return stray;
+    }
+}
