@@ -65,7 +65,9 @@ internal static class JwtCorpus
         long now = Now;
         cases.Add(new("valid_aud_array", Sign(Header(JwtAlgorithms.RS256), Payload(aud: "[\"x\",\"fastgate\"]"), JwtAlgorithms.RS256), JwtValidationResult.Valid));
         cases.Add(new("valid_second_audience", Sign(Header(JwtAlgorithms.RS256), Payload(aud: "\"other-audience\""), JwtAlgorithms.RS256), JwtValidationResult.Valid));
-        cases.Add(new("valid_expired_within_skew", Sign(Header(JwtAlgorithms.ES256), Payload(exp: now - 10, nbf: now - 100, iat: now - 100), JwtAlgorithms.ES256), JwtValidationResult.Valid));
+        // No "expired within the skew" case here: the corpus is built once, and under a loaded test run
+        // such a token outlived the skew before it was checked. Time_checks_apply_the_skew_at_the_exact_second
+        // covers it with a fixed clock.
         cases.Add(new("valid_nbf_within_skew", Sign(Header(JwtAlgorithms.ES256), Payload(nbf: now + 10), JwtAlgorithms.ES256), JwtValidationResult.Valid));
         cases.Add(new("valid_typ_at_jwt", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"at+jwt\"}", Payload(), JwtAlgorithms.RS256), JwtValidationResult.Valid));
         cases.Add(new("valid_typ_lowercase", Sign("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"jwt\"}", Payload(), JwtAlgorithms.RS256), JwtValidationResult.Valid));
