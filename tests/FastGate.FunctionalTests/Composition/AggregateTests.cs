@@ -221,7 +221,7 @@ public sealed class AggregateTests
     public async Task An_unreachable_required_part_is_a_502_with_its_reason()
     {
         await using var backend = await TestBackend.StartAsync(app => app.MapGet("/orders", () => Json("[]")));
-        int closed = TestGateway.FreePort();
+        using var refusing = TestGateway.RefusingPort(out int closed);
         await using var gateway = await TestGateway.StartAsync($$"""
             [upstreams.users]
             endpoints = ["127.0.0.1:{{closed}}"]
