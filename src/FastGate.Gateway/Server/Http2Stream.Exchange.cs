@@ -250,20 +250,12 @@ internal sealed partial class Http2Stream
         {
             while (true)
             {
-                _forwarder.Arm(limits.IdleTimeout);
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                _forwarder.Disarm();
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
+                if (await _forwarder.ReadBodyAsync(input, limits.IdleTimeout).ConfigureAwait(false) is not { } result)
                 {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (_forwarder.TimedOut)
-                    {
-                        return Aborted ? BodyCopy.ClientFailed : BodyCopy.UpstreamFailed;
-                    }
-
-                    continue;
+                    return Aborted ? BodyCopy.ClientFailed : BodyCopy.UpstreamFailed;
                 }
+
+                var buffer = result.Buffer;
 
                 var rest = buffer;
                 while (true)

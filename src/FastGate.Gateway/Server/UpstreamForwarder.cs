@@ -408,6 +408,32 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
         OnHeartbeat(long.MinValue + 1);
     }
 
+    /// <summary>
+    /// Reads the next piece of a response body, each read bounded by <paramref name="idleTimeout"/>. A
+    /// cancelled read that is not this request's deadline (left by the connection's previous user) is
+    /// read past. Null when the deadline passed (or <see cref="Cancel"/> was called).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<System.IO.Pipelines.ReadResult?> ReadBodyAsync(System.IO.Pipelines.PipeReader input, TimeSpan idleTimeout)
+    {
+        while (true)
+        {
+            Arm(idleTimeout);
+            var result = await input.ReadAsync().ConfigureAwait(false);
+            Disarm();
+            if (!result.IsCanceled)
+            {
+                return result;
+            }
+
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            if (TimedOut)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>Maps a failed response head read to the attempt's end.</summary>
     public ExchangeResult OnHeadFailure(ResponseHeadStatus head, bool mayRetry) => head switch
     {
