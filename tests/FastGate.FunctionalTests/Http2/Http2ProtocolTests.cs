@@ -647,4 +647,49 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
         client.Send("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"u8.ToArray());
         Assert.True(client.IsClosedByPeer());
     }
+
+    // Section 6.5.2: the client's SETTINGS_MAX_FRAME_SIZE lets the gateway send larger frames.
+    [Fact]
+    public void Client_max_frame_size_is_used_for_data()
+    {
+        using var client = Connect();
+        client.SendSettings((Http2SettingsParameter.MaxFrameSize, 65_536), (Http2SettingsParameter.InitialWindowSize, 1 << 20));
+        client.SendWindowUpdate(0, 1 << 20);
+        client.ReadUntil(f => f.Type == Http2FrameType.Settings && f.Has(Http2Flags.Ack));
+        client.SendHeaders(1, H2RawClient.Get("/big"));
+        int largest = 0;
+        int received = 0;
+        while (received < H2GatewayFixture.BigBody.Length)
+        {
+            var frame = client.ReadUntil(f => f.Type == Http2FrameType.Data && f.StreamId == 1)!;
+            largest = Math.Max(largest, frame.Payload.Length);
+            received += frame.Payload.Length;
+        }
+
+        // Frames follow the upstream's reads, so their sizes vary; some pass the default 16 KiB.
+        Assert.InRange(largest, Http2Protocol.DefaultMaxFrameSize + 1, 65_536);
+    }
+
+    // Section 5.1: HEADERS on a stream that ended (both sides closed) is a connection error STREAM_CLOSED.
+    [Fact]
+    public void Headers_on_a_closed_stream_is_a_connection_error_stream_closed()
+    {
+        using var client = Connect();
+        client.SendHeaders(1, H2RawClient.Get("/done"));
+        Assert.Equal(200, client.ReadResponse(1).Status);
+        client.SendHeaders(1, H2RawClient.Get("/again"));
+        client.ExpectGoAway(Http2ErrorCode.StreamClosed);
+    }
+
+    // Section 8.1: a client's DATA after the gateway answered and reset its stream (NO_ERROR) is ignored.
+    [Fact]
+    public void Data_after_an_early_answer_is_ignored()
+    {
+        using var client = Connect();
+        client.SendHeaders(1, [(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", "/early"), ("content-length", "2000000")], endStream: false);
+        var response = client.ReadResponse(1);
+        Assert.Equal(413, response.Status);
+        client.SendData(1, new byte[1000], endStream: false);
+        AssertStillServes(client, 3);
+    }
 }
