@@ -309,6 +309,10 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
     [InlineData("hpack-table-size-update-too-large", (uint)Http2ErrorCode.CompressionError)]
     [InlineData("headers-self-dependency", (uint)Http2ErrorCode.ProtocolError)]
     [InlineData("padding-too-long", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("data-padding-too-long", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("headers-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("continuation-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("priority-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
     public void Connection_error(string kind, uint code)
     {
         using var client = Connect();
@@ -406,6 +410,20 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
                 break;
             case "headers-self-dependency":
                 client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Priority, 1, [0, 0, 0, 1, 16, .. get]);
+                break;
+            case "data-padding-too-long":
+                client.SendHeaders(1, [(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", "/slow")], endStream: false);
+                client.SendFrame(Http2FrameType.Data, Http2Flags.Padded, 1, [5, 1, 2]);
+                break;
+            case "headers-on-stream-0":
+                client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream, 0, get);
+                break;
+            case "continuation-on-stream-0":
+                client.SendFrame(Http2FrameType.Headers, Http2Flags.EndStream, 1, get[..3]);
+                client.SendFrame(Http2FrameType.Continuation, Http2Flags.EndHeaders, 0, get[3..]);
+                break;
+            case "priority-on-stream-0":
+                client.SendFrame(Http2FrameType.Priority, 0, 0, [0, 0, 0, 1, 16]);
                 break;
             case "padding-too-long":
                 client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Padded, 1, [(byte)(get.Length + 1), .. get]);
