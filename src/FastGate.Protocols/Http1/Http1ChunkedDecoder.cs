@@ -121,16 +121,20 @@ internal struct Http1ChunkedDecoder
     {
         ReadOnlySpan<byte> span = reader.UnreadSpan;
         int lf = span.IndexOf(Http1Syntax.LF);
-        if ((uint)lf <= MaxChunkLineLength)
+        // NOTE: written as "found, then too long" on purpose. The earlier "(uint)lf <= max, else if
+        // lf > max" form was miscompiled by the .NET 10.0.12 x64 JIT at tier 1 with dynamic PGO: for
+        // lf == -1 (no LF yet) the signed test came out true and a valid body that merely ended after a
+        // chunk was refused as ChunkLineTooLong (seen as random 400s, 502s and RST_STREAMs under load).
+        if (lf >= 0)
         {
+            if (lf > MaxChunkLineLength)
+            {
+                Http1Syntax.Throw(Http1ParseError.ChunkLineTooLong);
+            }
+
             ParseChunkSizeLine(span[..lf]);
             reader.Advance(lf + 1);
             return true;
-        }
-
-        if (lf > MaxChunkLineLength)
-        {
-            Http1Syntax.Throw(Http1ParseError.ChunkLineTooLong);
         }
 
         return TryReadSplitChunkSizeLine(ref reader);

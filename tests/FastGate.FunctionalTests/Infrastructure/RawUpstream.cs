@@ -81,7 +81,8 @@ internal sealed class RawUpstream : IAsyncDisposable
                 _ = ServeAsync(client, number);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        // InvalidOperationException: DisposeAsync stopped the listener before the loop's next accept.
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
     }

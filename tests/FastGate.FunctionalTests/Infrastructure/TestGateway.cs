@@ -110,12 +110,29 @@ internal sealed class TestGateway : IAsyncDisposable
         return socket;
     }
 
+    /// <summary>
+    /// A loopback port that is free now and that no other caller in this process was given: the kernel
+    /// may hand a just-released port out again, and one gateway once got the same port for its listener
+    /// and its admin API.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     public async ValueTask DisposeAsync()
     {
