@@ -71,6 +71,11 @@ internal sealed partial class Http2Stream
             }
         }
 
+        if (route!.Action != RouteAction.Proxy)
+        {
+            return await ComposeAsync(model, route, values).ConfigureAwait(false);
+        }
+
         if (policy?.Cache is not null && await _cache.FindAsync(policy, _request).ConfigureAwait(false) is { } entry)
         {
             return await AnswerFromCacheAsync(entry).ConfigureAwait(false);
@@ -366,10 +371,11 @@ internal sealed partial class Http2Stream
 
     /// <summary>A gateway-made answer: the same problem document as on HTTP/1.1, as HEADERS and DATA.</summary>
     /// <param name="allowLength">for 405: the length of the Allow value already in the problem buffer</param>
+    /// <param name="detail">a detail of its own (e.g. naming a failed part) instead of the problem's</param>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool withPhaseFields = false, int allowLength = 0)
+    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool withPhaseFields = false, int allowLength = 0, byte[]? detail = null)
     {
-        int length = WriteProblemHead(problem, withPhaseFields, allowLength);
+        int length = WriteProblemHead(problem, withPhaseFields, allowLength, detail is null ? ProblemResponse.DetailOf(problem) : detail);
         if (length < 0)
         {
             return false;
@@ -381,7 +387,7 @@ internal sealed partial class Http2Stream
     }
 
     /// <summary>Writes the problem's HEADERS and its body into the problem buffer; -1 when the stream is gone.</summary>
-    private int WriteProblemHead(GatewayProblem problem, bool withPhaseFields, int allowLength)
+    private int WriteProblemHead(GatewayProblem problem, bool withPhaseFields, int allowLength, ReadOnlySpan<byte> detail)
     {
         if (!_connection.BeginHeaders(this))
         {
@@ -392,7 +398,7 @@ internal sealed partial class Http2Stream
         {
             _connection.EncodeStatus(ProblemResponse.StatusOf(problem));
             _connection.EncodeField("content-type"u8, "application/problem+json"u8);
-            _connection.EncodeNumber("content-length"u8, ProblemResponse.BodyLength(problem, RequestId));
+            _connection.EncodeNumber("content-length"u8, ProblemResponse.BodyLength(problem, RequestId, detail));
             int retryAfter = ProblemResponse.RetryAfterSeconds(problem);
             if (retryAfter > 0)
             {
@@ -416,7 +422,7 @@ internal sealed partial class Http2Stream
             _connection.EndHeaders(this, endStream: false);
         }
 
-        return ProblemResponse.WriteBody(problem, RequestId, _problemBody);
+        return ProblemResponse.WriteBody(problem, RequestId, detail, _problemBody);
     }
 
     /// <summary>A fresh cache entry, as HEADERS and DATA: the same fields an HTTP/1.1 client gets.</summary>
