@@ -125,6 +125,15 @@ internal static class CompositionRequest
         return new BatchCredentials(request.Authority.ToArray(), buffer.WrittenSpan.ToArray(), requestId.ToArray(), peer.RemoteEndPoint);
     }
 
+    /// <summary>Parses a batch body: the problem that refuses it, or null with the items as internal requests.</summary>
+    public static GatewayProblem? ParseBatch(ReadOnlySpan<byte> body, BatchModel batch, BatchCredentials credentials, out byte[][] requests) =>
+        BatchRunner.Parse(body, batch.MaxRequests, credentials, out requests) switch
+        {
+            BatchParse.Malformed => GatewayProblem.MalformedBatch,
+            BatchParse.TooMany => GatewayProblem.BatchTooLarge,
+            _ => null,
+        };
+
     /// <summary>The detail of the 502 for a required part that failed before the answer began: it names the part.</summary>
     public static byte[] FailedPartDetail(AggregateModel aggregate, MergeResult result)
     {

@@ -37,12 +37,9 @@ internal sealed partial class Http1Connection
         // The body was read to its end: the connection may go on after a refusal.
         bool keepAlive = ClientWantsKeepAlive && !_closeRequested;
         var credentials = CompositionRequest.BatchCredentials(_request, _peer, RequestId);
-        switch (BatchRunner.Parse(body.WrittenSpan, batch.MaxRequests, credentials, out var requests))
+        if (CompositionRequest.ParseBatch(body.WrittenSpan, batch, credentials, out var requests) is { } refusal)
         {
-            case BatchParse.Malformed:
-                return await AnswerProblemAsync(GatewayProblem.MalformedBatch, keepAlive).ConfigureAwait(false);
-            case BatchParse.TooMany:
-                return await AnswerProblemAsync(GatewayProblem.BatchTooLarge, keepAlive).ConfigureAwait(false);
+            return await AnswerProblemAsync(refusal, keepAlive).ConfigureAwait(false);
         }
 
         var runner = new BatchRunner(_runtime, this);

@@ -84,21 +84,16 @@ internal sealed partial class Http2Stream : IStreamingBodySink
     private async ValueTask<bool> BatchAsync(GatewayModel model, BatchModel batch, CancellationToken aborted)
     {
         var body = new ArrayBufferWriter<byte>(4096);
-        switch (await ReadWholeBodyAsync(model.Limits, body).ConfigureAwait(false))
+        var read = _request.HasBody ? await ReadBatchBodyAsync(model.Limits, body).ConfigureAwait(false) : BodyCopy.Complete;
+        if (read != BodyCopy.Complete)
         {
-            case BodyCopy.ClientFailed:
-                return false;
-            case BodyCopy.TooLarge:
-                return await AnswerProblemAsync(GatewayProblem.BodyTooLarge).ConfigureAwait(false);
+            return read == BodyCopy.TooLarge && await AnswerProblemAsync(GatewayProblem.BodyTooLarge).ConfigureAwait(false);
         }
 
         var credentials = CompositionRequest.BatchCredentials(_request, _connection.Peer, RequestId);
-        switch (BatchRunner.Parse(body.WrittenSpan, batch.MaxRequests, credentials, out var requests))
+        if (CompositionRequest.ParseBatch(body.WrittenSpan, batch, credentials, out var requests) is { } refusal)
         {
-            case BatchParse.Malformed:
-                return await AnswerProblemAsync(GatewayProblem.MalformedBatch).ConfigureAwait(false);
-            case BatchParse.TooMany:
-                return await AnswerProblemAsync(GatewayProblem.BatchTooLarge).ConfigureAwait(false);
+            return await AnswerProblemAsync(refusal).ConfigureAwait(false);
         }
 
         if (!await new BatchRunner(_runtime, this).RunAsync(requests, credentials, batch.MaxConcurrency, aborted).ConfigureAwait(false))
@@ -112,29 +107,14 @@ internal sealed partial class Http2Stream : IStreamingBodySink
 
     /// <summary>Reads the request body whole from the stream's body pipe, bounded by max_request_body.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<BodyCopy> ReadWholeBodyAsync(LimitsModel limits, ArrayBufferWriter<byte> body)
+    private async ValueTask<BodyCopy> ReadBatchBodyAsync(LimitsModel limits, ArrayBufferWriter<byte> body)
     {
-        if (!_request.HasBody)
+        while (await ReadBodyAsync(limits.IdleTimeout).ConfigureAwait(false) is { } result)
         {
-            return BodyCopy.Complete;
-        }
-
-        var input = _body.Reader;
-        while (true)
-        {
-            SetClientDeadline(limits.IdleTimeout);
-            var result = await input.ReadAsync().ConfigureAwait(false);
-            ClearClientDeadline();
             var buffer = result.Buffer;
-            if (result.IsCanceled)
-            {
-                input.AdvanceTo(buffer.Start);
-                return BodyCopy.ClientFailed;
-            }
-
             if (body.WrittenCount + buffer.Length > limits.MaxRequestBody)
             {
-                input.AdvanceTo(buffer.Start, buffer.End);
+                _body.Reader.AdvanceTo(buffer.Start, buffer.End);
                 return BodyCopy.TooLarge;
             }
 
@@ -143,15 +123,19 @@ internal sealed partial class Http2Stream : IStreamingBodySink
                 body.Write(segment.Span);
             }
 
-            int consumed = (int)buffer.Length;
-            input.AdvanceTo(buffer.End);
-            _connection.OnBodyConsumed(this, consumed);
-            if (result.IsCompleted)
+            bool done = result.IsCompleted;
+            if (!ConsumeBody(result))
             {
-                // Completed without END_STREAM: the client reset the stream.
-                return _bodyEnded ? BodyCopy.Complete : BodyCopy.ClientFailed;
+                break;
+            }
+
+            if (done)
+            {
+                return BodyCopy.Complete;
             }
         }
+
+        return BodyCopy.ClientFailed;
     }
 
     void IStreamingBodySink.StartResponse()

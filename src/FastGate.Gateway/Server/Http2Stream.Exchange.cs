@@ -183,43 +183,33 @@ internal sealed partial class Http2Stream
     private async ValueTask<BodyCopy> SendRequestBodyAsync(LimitsModel limits, UpstreamConnection connection)
     {
         var upstream = connection.Output;
-        var input = _body.Reader;
         bool chunked = _request.IsChunked;
         long total = 0;
         try
         {
             while (true)
             {
-                SetClientDeadline(limits.IdleTimeout);
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                ClearClientDeadline();
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
+                if (await ReadBodyAsync(limits.IdleTimeout).ConfigureAwait(false) is not { } result)
                 {
-                    input.AdvanceTo(buffer.Start);
                     return BodyCopy.ClientFailed;
                 }
 
+                var buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
                     total += buffer.Length;
                     if (total > limits.MaxRequestBody)
                     {
-                        input.AdvanceTo(buffer.Start, buffer.End);
+                        _body.Reader.AdvanceTo(buffer.Start, buffer.End);
                         return BodyCopy.TooLarge;
                     }
 
                     Http1HeadWriter.WriteBody(upstream, buffer, chunked);
                 }
 
-                // The length is taken before AdvanceTo hands the segments back to the pipe.
-                int consumed = (int)buffer.Length;
-                input.AdvanceTo(buffer.End);
-                _connection.OnBodyConsumed(this, consumed);
                 bool done = result.IsCompleted;
-                if (done && !_bodyEnded)
+                if (!ConsumeBody(result))
                 {
-                    // Completed without END_STREAM: the client reset the stream.
                     return BodyCopy.ClientFailed;
                 }
 
@@ -244,6 +234,35 @@ internal sealed partial class Http2Stream
         {
             return BodyCopy.UpstreamFailed;
         }
+    }
+
+    /// <summary>The next body bytes the client sent, within the idle timeout; null (nothing consumed) when it stalled.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<System.IO.Pipelines.ReadResult?> ReadBodyAsync(TimeSpan idleTimeout)
+    {
+        SetClientDeadline(idleTimeout);
+        var result = await _body.Reader.ReadAsync().ConfigureAwait(false);
+        ClearClientDeadline();
+        if (result.IsCanceled)
+        {
+            _body.Reader.AdvanceTo(result.Buffer.Start);
+            return null;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Consumes all of a <see cref="ReadBodyAsync"/> result and credits it back to the client's windows.
+    /// False when the body ended without END_STREAM: the client reset the stream.
+    /// </summary>
+    private bool ConsumeBody(in System.IO.Pipelines.ReadResult result)
+    {
+        // The length is taken before AdvanceTo hands the segments back to the pipe.
+        int consumed = (int)result.Buffer.Length;
+        _body.Reader.AdvanceTo(result.Buffer.End);
+        _connection.OnBodyConsumed(this, consumed);
+        return !result.IsCompleted || _bodyEnded;
     }
 
     /// <summary>Relays the response body as DATA frames, as the client's windows allow.</summary>

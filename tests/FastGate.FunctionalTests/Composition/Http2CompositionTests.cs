@@ -20,18 +20,10 @@ public sealed class Http2CompositionTests
         Timeout = TimeSpan.FromSeconds(30),
     };
 
+    /// <summary>The profile aggregate route of <see cref="AggregateTests"/>, with a batch route and a proxied route next to it.</summary>
     private static Task<TestGateway> StartAsync(TestBackend backend, string parts, string extra = "") =>
-        TestGateway.StartAsync($$"""
-            [upstreams.backend]
-            endpoints = ["{{backend.Address}}"]
+        AggregateTests.StartAsync(backend, backend, parts, extra + """
 
-            [[routes]]
-            name = "profile"
-            match = { path = "/api/profile/{id}", methods = ["GET"] }
-            aggregate = [
-            {{parts}}
-            ]
-            {{extra}}
 
             [[routes]]
             name = "batch"
@@ -41,7 +33,7 @@ public sealed class Http2CompositionTests
             [[routes]]
             name = "plain"
             match = { path = "/plain/{*rest}" }
-            upstream = "backend"
+            upstream = "users"
             """);
 
     private static IResult Json(string body) => Results.Text(body, "application/json");
@@ -68,8 +60,8 @@ public sealed class Http2CompositionTests
         });
 
     private const string ProfileParts = """
-          { key = "user",   upstream = "backend", path = "/users/{id}" },
-          { key = "orders", upstream = "backend", path = "/orders", required = false },
+          { key = "user",   upstream = "users", path = "/users/{id}" },
+          { key = "orders", upstream = "users", path = "/orders", required = false },
         """;
 
     [Fact]
@@ -105,8 +97,8 @@ public sealed class Http2CompositionTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = await BackendAsync(release);
         await using var gateway = await StartAsync(backend, """
-              { key = "slow", upstream = "backend", path = "/slow", required = false },
-              { key = "fast", upstream = "backend", path = "/fast" },
+              { key = "slow", upstream = "users", path = "/slow", required = false },
+              { key = "fast", upstream = "users", path = "/fast" },
             """, "aggregate_timeout = \"30s\"");
         using var h2 = H2Client(gateway);
 
@@ -117,16 +109,8 @@ public sealed class Http2CompositionTests
             Assert.Equal(HttpVersion.Version20, response.Version);
             var stream = await response.Content.ReadAsStreamAsync();
 
-            var seen = new StringBuilder();
-            var buffer = new byte[1024];
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            while (!seen.ToString().Contains("{\"fast\":true}", StringComparison.Ordinal))
-            {
-                int n = await stream.ReadAsync(buffer, deadline.Token);
-                Assert.NotEqual(0, n);
-                seen.Append(Encoding.UTF8.GetString(buffer, 0, n));
-            }
-
+            var seen = await StreamReading.ReadUntilAsync(stream, "{\"fast\":true}");
             Assert.Equal("{\"fast\":{\"fast\":true}", seen.ToString());
 
             // While the aggregate's stream is open and waiting, the same connection answers other streams:
@@ -150,8 +134,8 @@ public sealed class Http2CompositionTests
     {
         await using var backend = await BackendAsync();
         await using var gateway = await StartAsync(backend, """
-              { key = "user",   upstream = "backend", path = "/broken" },
-              { key = "orders", upstream = "backend", path = "/orders", required = false },
+              { key = "user",   upstream = "users", path = "/broken" },
+              { key = "orders", upstream = "users", path = "/orders", required = false },
             """);
         using var h2 = H2Client(gateway);
 
