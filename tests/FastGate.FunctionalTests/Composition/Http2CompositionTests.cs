@@ -38,7 +38,7 @@ public sealed class Http2CompositionTests
 
     private static IResult Json(string body) => Results.Text(body, "application/json");
 
-    private static Task<TestBackend> BackendAsync(TaskCompletionSource? slowRelease = null) =>
+    private static Task<TestBackend> BackendAsync(TaskCompletionSource? slowRelease = null, TaskCompletionSource? holdAborted = null) =>
         TestBackend.StartAsync(app =>
         {
             // Odd spacing, escapes and number spellings: the merged answer carries them unchanged.
@@ -51,6 +51,12 @@ public sealed class Http2CompositionTests
                 return Json("{\"slow\":true}");
             });
             app.MapGet("/broken", () => Results.StatusCode(503));
+            app.MapGet("/hold", async (HttpContext c) =>
+            {
+                // Answers only when the gateway gives the part up.
+                await Task.Delay(Timeout.Infinite, c.RequestAborted).ContinueWith(_ => holdAborted!.TrySetResult(), TaskScheduler.Default);
+                return Json("{}");
+            });
             app.MapGet("/plain/text", () => Results.Text("plain \"text\"\n", "text/plain"));
             app.MapPost("/plain/echo", async (HttpContext c) =>
             {
@@ -127,6 +133,29 @@ public sealed class Http2CompositionTests
         {
             release.TrySetResult();
         }
+    }
+
+    [Fact]
+    public async Task A_client_resetting_the_aggregate_stream_stops_its_parts_and_keeps_the_connection()
+    {
+        var holdAborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var backend = await BackendAsync(holdAborted: holdAborted);
+        await using var gateway = await StartAsync(backend, """
+              { key = "hold", upstream = "users", path = "/hold", required = false },
+              { key = "fast", upstream = "users", path = "/fast" },
+            """, "aggregate_timeout = \"30s\"");
+        using var h2 = H2Client(gateway);
+
+        using (var response = await h2.GetAsync("/api/profile/1", HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpVersion.Version20, response.Version);
+            await StreamReading.ReadUntilAsync(await response.Content.ReadAsStreamAsync(), "{\"fast\":true}");
+        }
+
+        // Disposing the unfinished response sends RST_STREAM: the held part's upstream request is given up
+        // long before the 30 s aggregate timeout, and the connection goes on.
+        await holdAborted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("plain \"text\"\n", await h2.GetStringAsync("/plain/text"));
     }
 
     [Fact]
