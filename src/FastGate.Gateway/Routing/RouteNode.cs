@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FastGate.Gateway.Routing;
@@ -7,8 +9,8 @@ namespace FastGate.Gateway.Routing;
 internal sealed class RouteNode
 {
     /// <summary>
-    /// Up to this many literal children are found by a linear scan (length check, then a vectorized compare);
-    /// past it, by a hash of the segment bytes, so a node with hundreds of resources stays O(segment length).
+    /// Up to this many literal children are found by a linear scan (length and first 8 bytes compared as two
+    /// integers); past it, by a hash of the segment, so a node with hundreds of resources stays O(1).
     /// </summary>
     internal const int LinearScanLimit = 8;
 
@@ -17,7 +19,12 @@ internal sealed class RouteNode
     private List<RouteEntry>? _buildTerminal = [];
     private List<RouteEntry>? _buildCatchAll = [];
 
+    // Literal children, index-parallel: the key's bytes, its length and its first 8 bytes as an integer
+    // (zero-padded; see SegmentPrefix). A key of up to 8 bytes is equal to a segment exactly when length and
+    // prefix are; only longer keys compare their remaining bytes.
     private byte[][] _keys = [];
+    private int[] _keyLengths = [];
+    private ulong[] _keyPrefixes = [];
     private RouteNode[] _children = [];
     private int[]? _buckets;
 
@@ -59,24 +66,30 @@ internal sealed class RouteNode
 
         Terminal = Sorted(_buildTerminal, conflicts);
         CatchAll = Sorted(_buildCatchAll, conflicts);
-        _keys = new byte[_buildChildren.Count][];
-        _children = new RouteNode[_buildChildren.Count];
+        int count = _buildChildren.Count;
+        _keys = new byte[count][];
+        _keyLengths = new int[count];
+        _keyPrefixes = new ulong[count];
+        _children = new RouteNode[count];
         int i = 0;
         foreach ((string key, RouteNode child) in _buildChildren)
         {
-            _keys[i] = Encoding.Latin1.GetBytes(key);
+            byte[] bytes = Encoding.Latin1.GetBytes(key);
+            _keys[i] = bytes;
+            _keyLengths[i] = bytes.Length;
+            _keyPrefixes[i] = SegmentPrefix(bytes, 0, bytes.Length);
             _children[i] = child;
             child.Freeze(conflicts);
             i++;
         }
 
-        if (_keys.Length > LinearScanLimit)
+        if (count > LinearScanLimit)
         {
-            _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)_keys.Length * 2)];
-            for (int k = 0; k < _keys.Length; k++)
+            _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)count * 2)];
+            for (int k = 0; k < count; k++)
             {
                 int mask = _buckets.Length - 1;
-                int slot = (int)(Hash(_keys[k]) & (uint)mask);
+                int slot = (int)(Hash(_keys[k], 0, _keyLengths[k], _keyPrefixes[k]) & (uint)mask);
                 while (_buckets[slot] != 0)
                 {
                     slot = (slot + 1) & mask;
@@ -92,25 +105,34 @@ internal sealed class RouteNode
         _buildCatchAll = null;
     }
 
-    public RouteNode? FindLiteral(ReadOnlySpan<byte> segment)
+    /// <summary>The literal child for the segment <c>path[start..(start + length)]</c>, or null.</summary>
+    /// <param name="prefix">the segment's <see cref="SegmentPrefix"/></param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public RouteNode? FindLiteral(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
-        byte[][] keys = _keys;
-        if (_buckets is not { } buckets)
+        if (_buckets is not null)
         {
-            for (int i = 0; i < keys.Length; i++)
-            {
-                byte[] key = keys[i];
-                if (key.Length == segment.Length && segment.SequenceEqual(key))
-                {
-                    return _children[i];
-                }
-            }
-
-            return null;
+            return FindHashed(path, start, length, prefix);
         }
 
+        int[] lengths = _keyLengths;
+        ulong[] prefixes = _keyPrefixes;
+        for (int i = 0; i < lengths.Length && i < prefixes.Length; i++)
+        {
+            if (lengths[i] == length && prefixes[i] == prefix && TailEquals(i, path, start, length))
+            {
+                return _children[i];
+            }
+        }
+
+        return null;
+    }
+
+    private RouteNode? FindHashed(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
+    {
+        int[] buckets = _buckets!;
         int mask = buckets.Length - 1;
-        int slot = (int)(Hash(segment) & (uint)mask);
+        int slot = (int)(Hash(path, start, length, prefix) & (uint)mask);
         while (true)
         {
             int index = buckets[slot] - 1;
@@ -119,7 +141,7 @@ internal sealed class RouteNode
                 return null;
             }
 
-            if (segment.SequenceEqual(keys[index]))
+            if (_keyLengths[index] == length && _keyPrefixes[index] == prefix && TailEquals(index, path, start, length))
             {
                 return _children[index];
             }
@@ -128,18 +150,45 @@ internal sealed class RouteNode
         }
     }
 
-    private static InvalidOperationException Frozen() => new("the route trie is already built");
-
-    /// <summary>FNV-1a: segments are short, and the table is built from trusted configuration.</summary>
-    private static uint Hash(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// The first min(length, 8) bytes of <c>bytes[start..(start + length)]</c> as a little-endian integer,
+    /// zero-padded.
+    /// </summary>
+    public static ulong SegmentPrefix(ReadOnlySpan<byte> bytes, int start, int length)
     {
-        uint hash = 2166136261;
-        foreach (byte b in bytes)
+        ulong assembled = 0;
+        int take = Math.Min(length, sizeof(ulong));
+        for (int i = 0; i < take; i++)
         {
-            hash = (hash ^ b) * 16777619;
+            assembled |= (ulong)bytes[start + i] << (i * 8);
         }
 
-        return hash;
+        return assembled;
+    }
+
+    /// <summary>Bytes past the 8 that the prefix compared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TailEquals(int index, ReadOnlySpan<byte> path, int start, int length)
+        => length <= sizeof(ulong)
+            || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(_keys[index].AsSpan(sizeof(ulong)));
+
+    private static InvalidOperationException Frozen() => new("the route trie is already built");
+
+    /// <summary>
+    /// Mixes the length, the prefix and (for longer segments) the last 8 bytes: two loads instead of a loop
+    /// over the bytes. The keys come from trusted configuration; a request's segment can only pick which
+    /// (at most half-full) probe sequence it walks.
+    /// </summary>
+    private static uint Hash(ReadOnlySpan<byte> bytes, int start, int length, ulong prefix)
+    {
+        ulong hash = prefix ^ ((ulong)length * 0x9E3779B97F4A7C15);
+        if (length > sizeof(ulong))
+        {
+            hash ^= BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(start + length - sizeof(ulong))), 29);
+        }
+
+        hash *= 0xBF58476D1CE4E5B9;
+        return (uint)(hash >> 32);
     }
 
     private static RouteEntry[] Sorted(List<RouteEntry> entries, List<RouteConflict> conflicts)

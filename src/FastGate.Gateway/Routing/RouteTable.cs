@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Numerics;
 using FastGate.Gateway.Model;
 
 namespace FastGate.Gateway.Routing;
@@ -65,7 +67,7 @@ internal sealed class RouteTable
     /// <param name="path">the normalized path (no query), see <see cref="PathNormalizer"/></param>
     public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
     {
-        var visitor = new MatchVisitor(RouteEntry.HostWithoutPort(host), method);
+        var visitor = new MatchVisitor(host, method);
         if (path.Length > 0 && path[0] == (byte)'/' && Search(_root, path, 0, 0, ref values, ref visitor))
         {
             RouteEntry found = visitor.Found!;
@@ -99,59 +101,123 @@ internal sealed class RouteTable
     /// <param name="position">the index of the '/' before the next segment, or path.Length when none is left</param>
     /// <param name="parameterIndex">how many parameters were captured on the way to <paramref name="node"/></param>
     /// <returns>true when the visitor stopped the walk</returns>
+    /// <remarks>
+    /// Recurses only where the walk may have to come back: into the literal child when the node also has a
+    /// parameter or catch-all alternative, into the parameter child when a catch-all remains. The last
+    /// alternative of a node is taken by looping, so a walk down a plain chain of segments makes no call.
+    /// </remarks>
     private static bool Search<TVisitor>(RouteNode node, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
-        if (position == path.Length)
+        while (true)
         {
-            if (Visit(node.Terminal, ref visitor))
+            if (position == path.Length)
             {
-                return true;
+                if (Visit(node.Terminal, ref visitor))
+                {
+                    return true;
+                }
+
+                if (node.CatchAll.Length > 0)
+                {
+                    // A catch-all also matches zero segments: "/files/{*rest}" matches "/files" with rest "".
+                    values.Set(parameterIndex, position, 0);
+                    return Visit(node.CatchAll, ref visitor);
+                }
+
+                return false;
             }
 
-            if (node.CatchAll.Length > 0)
+            int start = position + 1;
+            int end;
+            ulong prefix;
+            int remaining = path.Length - start;
+            if (path.Length >= sizeof(ulong) && remaining > 0)
             {
-                // A catch-all also matches zero segments: "/files/{*rest}" matches "/files" with rest "".
-                values.Set(parameterIndex, position, 0);
+                // Segments are short: one 8-byte load finds a '/' in it (SWAR zero-byte test on word ^ "////////";
+                // its lowest flagged byte is exact) and is the segment's prefix for the literal lookup. Near the
+                // end of the path the load takes the path's last 8 bytes and shifts the ones before start out,
+                // which leaves zero bytes (never flagged as '/') above the path's end.
+                ulong word = remaining >= sizeof(ulong)
+                    ? BinaryPrimitives.ReadUInt64LittleEndian(path[start..])
+                    : BinaryPrimitives.ReadUInt64LittleEndian(path[^sizeof(ulong)..]) >> ((sizeof(ulong) - remaining) * 8);
+                ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
+                ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
+                if (slashes != 0)
+                {
+                    int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
+                    end = start + bytes;
+                    prefix = word & ((1UL << (bytes * 8)) - 1);
+                }
+                else
+                {
+                    end = remaining > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
+                    prefix = word;
+                }
+            }
+            else
+            {
+                end = EndOfSegment(path, start);
+                prefix = RouteNode.SegmentPrefix(path, start, end - start);
+            }
+
+            int length = end - start;
+            bool hasCatchAll = node.CatchAll.Length > 0;
+
+            // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
+            RouteNode? parameter = length > 0 ? node.Parameter : null;
+            RouteNode? literal = node.FindLiteral(path, start, length, prefix);
+            if (literal is not null)
+            {
+                if (parameter is null && !hasCatchAll)
+                {
+                    node = literal;
+                    position = end;
+                    continue;
+                }
+
+                if (Search(literal, path, end, parameterIndex, ref values, ref visitor))
+                {
+                    return true;
+                }
+            }
+
+            if (parameter is not null)
+            {
+                values.Set(parameterIndex, start, length);
+                if (!hasCatchAll)
+                {
+                    node = parameter;
+                    position = end;
+                    parameterIndex++;
+                    continue;
+                }
+
+                if (Search(parameter, path, end, parameterIndex + 1, ref values, ref visitor))
+                {
+                    return true;
+                }
+            }
+
+            if (hasCatchAll)
+            {
+                values.Set(parameterIndex, start, path.Length - start);
                 return Visit(node.CatchAll, ref visitor);
             }
 
             return false;
         }
+    }
 
-        // Segments are short: a plain loop beats the setup of a vectorized IndexOf here.
-        int start = position + 1;
-        int end = start;
+    private static int EndOfSegment(ReadOnlySpan<byte> path, int from)
+    {
+        int end = from;
         while ((uint)end < (uint)path.Length && path[end] != (byte)'/')
         {
             end++;
         }
 
-        int length = end - start;
-
-        RouteNode? literal = node.FindLiteral(path.Slice(start, length));
-        if (literal is not null && Search(literal, path, start + length, parameterIndex, ref values, ref visitor))
-        {
-            return true;
-        }
-
-        // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
-        if (node.Parameter is { } parameter && length > 0)
-        {
-            values.Set(parameterIndex, start, length);
-            if (Search(parameter, path, start + length, parameterIndex + 1, ref values, ref visitor))
-            {
-                return true;
-            }
-        }
-
-        if (node.CatchAll.Length > 0)
-        {
-            values.Set(parameterIndex, start, path.Length - start);
-            return Visit(node.CatchAll, ref visitor);
-        }
-
-        return false;
+        return end;
     }
 
     private static bool Visit<TVisitor>(RouteEntry[] entries, ref TVisitor visitor)
@@ -174,10 +240,13 @@ internal sealed class RouteTable
         bool Visit(RouteEntry entry);
     }
 
+    /// <param name="host">as received: the port is stripped only when a route with a host pattern is reached,
+    /// so tables without host patterns never pay for it</param>
     private ref struct MatchVisitor(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method) : IRouteVisitor
     {
-        private readonly ReadOnlySpan<byte> _host = host;
         private readonly ReadOnlySpan<byte> _method = method;
+        private ReadOnlySpan<byte> _host = host;
+        private bool _hostStripped;
 
         public RouteEntry? Found { get; private set; }
 
@@ -185,9 +254,18 @@ internal sealed class RouteTable
 
         public bool Visit(RouteEntry entry)
         {
-            if (!entry.MatchesHost(_host))
+            if (entry.HostKind != HostPatternKind.Any)
             {
-                return false;
+                if (!_hostStripped)
+                {
+                    _host = RouteEntry.HostWithoutPort(_host);
+                    _hostStripped = true;
+                }
+
+                if (!entry.MatchesHost(_host))
+                {
+                    return false;
+                }
             }
 
             HostMatched = true;

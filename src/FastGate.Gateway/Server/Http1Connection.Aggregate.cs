@@ -19,6 +19,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
 {
     private bool _composedChunked;
     private bool _composedKeepAlive;
+    private bool _composedHead;
     private LimitsModel? _composedLimits;
 
     /// <summary>Runs the action of an aggregate or batch route. False when the connection must close.</summary>
@@ -26,6 +27,8 @@ internal sealed partial class Http1Connection : IStreamingBodySink
     {
         _composedLimits = model.Limits;
         _composedChunked = _request.Version == Http1Version.Http11;
+        // A HEAD gets the head a GET would, and no body (RFC 9110 section 9.3.2).
+        _composedHead = _request.IsHead;
         _composedKeepAlive = _composedChunked && ClientWantsKeepAlive && !_closeRequested && !_runtime.IsStopping;
         return route.Action == RouteAction.Aggregate
             ? AggregateAsync(model, route.Aggregate!, values)
@@ -80,7 +83,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
 
     void IStreamingBodySink.Write(ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty)
+        if (data.IsEmpty || _composedHead)
         {
             // An empty chunk would end a chunked body (RFC 9112 section 7.1).
             return;
@@ -102,7 +105,7 @@ internal sealed partial class Http1Connection : IStreamingBodySink
 
     ValueTask<bool> IStreamingBodySink.CompleteAsync()
     {
-        if (_composedChunked)
+        if (_composedChunked && !_composedHead)
         {
             Http1HeadWriter.WriteChunkTerminator(_output);
         }

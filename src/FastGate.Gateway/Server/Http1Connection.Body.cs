@@ -253,20 +253,12 @@ internal sealed partial class Http1Connection
         {
             while (true)
             {
-                _forwarder.Arm(limits.IdleTimeout);
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                _forwarder.Disarm();
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
+                if (await _forwarder.ReadBodyAsync(input, limits.IdleTimeout).ConfigureAwait(false) is not { } result)
                 {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (_forwarder.TimedOut)
-                    {
-                        return BodyCopy.UpstreamFailed;
-                    }
-
-                    continue;
+                    return BodyCopy.UpstreamFailed;
                 }
+
+                var buffer = result.Buffer;
 
                 bool done = false;
                 switch (framing)

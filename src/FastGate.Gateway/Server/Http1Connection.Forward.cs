@@ -15,9 +15,6 @@ namespace FastGate.Gateway.Server;
 internal sealed partial class Http1Connection
 {
     // What the current request's exchange needs; set before forwarding (the pooled forwarder calls back).
-    private GatewayModel? _forwardModel;
-    private RouteModel? _forwardRoute;
-    private RouteValues _forwardValues;
 
 
 
@@ -41,12 +38,7 @@ internal sealed partial class Http1Connection
             }
         }
 
-        _forwardModel = model;
-        _forwardRoute = route;
-        _forwardValues = values;
-        var result = await _forwarder.ForwardAsync(route, this).ConfigureAwait(false);
-        _forwardModel = null;
-        _forwardRoute = null;
+        var result = await _forwarder.ForwardAsync(model, route, values, this).ConfigureAwait(false);
         return result switch
         {
             ExchangeResult.CompletedKeepAlive => !_closeRequested,
@@ -57,18 +49,16 @@ internal sealed partial class Http1Connection
 
     ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _peer.HashKey(upstream, _request);
 
-    ValueTask<ExchangeResult> IUpstreamExchange.ExchangeAsync(UpstreamConnection connection) =>
-        ExchangeAsync(_forwardModel!, _forwardRoute!, _forwardValues, connection);
-
     ValueTask<BodyCopy> IUpstreamExchange.SendBodyAsync(UpstreamConnection connection) =>
-        SendRequestBodyAsync(_forwardModel!.Limits, connection);
+        SendRequestBodyAsync(_forwarder.Model!.Limits, connection);
 
     /// <summary>One attempt: request out, response back.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
+    public async ValueTask<ExchangeResult> ExchangeAsync(UpstreamConnection connection)
     {
+        var model = _forwarder.Model!;
         var pool = connection.Endpoint.Pool;
-        UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, _peer.Text, _peer.IsTrustedProxy, RequestId, _policy, _phases.ValidatedClaims);
+        _forwarder.WriteRequestHead(connection, _request, _peer, RequestId, _policy, _phases.ValidatedClaims);
 
         if (await _forwarder.SendRequestAsync(connection, _request, this).ConfigureAwait(false) is { } failed)
         {

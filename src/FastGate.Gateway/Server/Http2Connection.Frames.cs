@@ -265,8 +265,10 @@ internal sealed partial class Http2Connection
             else if (Volatile.Read(ref _busyStreams) >= _limits.H2MaxConcurrentStreams)
             {
                 // Section 5.1.2. Reset streams whose workers still run count too, so resetting streams
-                // never buys a client more concurrent upstream work (Rapid Reset).
+                // never buys a client more concurrent upstream work (Rapid Reset). A client that
+                // respects the limit is never refused; one that keeps opening past it is charged.
                 _headerRefusal = Http2ErrorCode.RefusedStream;
+                ChargeControlFrame();
             }
             else
             {

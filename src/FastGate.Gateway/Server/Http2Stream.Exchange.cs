@@ -17,9 +17,6 @@ namespace FastGate.Gateway.Server;
 internal sealed partial class Http2Stream
 {
     private RoutePolicy? _policy;
-    private GatewayModel? _forwardModel;
-    private RouteModel? _forwardRoute;
-    private RouteValues _forwardValues;
     private UpstreamBodyReader _responseBody;
     private readonly RequestCache _cache = new();
 
@@ -86,12 +83,7 @@ internal sealed partial class Http2Stream
             return false;
         }
 
-        _forwardModel = model;
-        _forwardRoute = route;
-        _forwardValues = values;
-        var result = await _forwarder.ForwardAsync(route!, this).ConfigureAwait(false);
-        _forwardModel = null;
-        _forwardRoute = null;
+        var result = await _forwarder.ForwardAsync(model, route!, values, this).ConfigureAwait(false);
         return result switch
         {
             ExchangeResult.CompletedKeepAlive or ExchangeResult.CompletedClose => true,
@@ -102,19 +94,16 @@ internal sealed partial class Http2Stream
 
     ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _connection.Peer.HashKey(upstream, _request);
 
-    ValueTask<ExchangeResult> IUpstreamExchange.ExchangeAsync(UpstreamConnection connection) =>
-        ExchangeAsync(_forwardModel!, _forwardRoute!, _forwardValues, connection);
-
     ValueTask<BodyCopy> IUpstreamExchange.SendBodyAsync(UpstreamConnection connection) =>
-        SendRequestBodyAsync(_forwardModel!.Limits, connection);
+        SendRequestBodyAsync(_forwarder.Model!.Limits, connection);
 
     /// <summary>One attempt: request out, response back.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ExchangeResult> ExchangeAsync(GatewayModel model, RouteModel route, RouteValues values, UpstreamConnection connection)
+    public async ValueTask<ExchangeResult> ExchangeAsync(UpstreamConnection connection)
     {
+        var model = _forwarder.Model!;
         var pool = connection.Endpoint.Pool;
-        var peer = _connection.Peer;
-        UpstreamRequestWriter.WriteHead(connection.Output, _request, route, values, connection.Endpoint.Model, peer.Text, peer.IsTrustedProxy, RequestId, _policy, _phases.ValidatedClaims);
+        _forwarder.WriteRequestHead(connection, _request, _connection.Peer, RequestId, _policy, _phases.ValidatedClaims);
         if (await _forwarder.SendRequestAsync(connection, _request, this).ConfigureAwait(false) is { } failed)
         {
             return failed;
@@ -274,20 +263,12 @@ internal sealed partial class Http2Stream
         {
             while (true)
             {
-                _forwarder.Arm(limits.IdleTimeout);
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                _forwarder.Disarm();
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
+                if (await _forwarder.ReadBodyAsync(input, limits.IdleTimeout).ConfigureAwait(false) is not { } result)
                 {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (_forwarder.TimedOut)
-                    {
-                        return Aborted ? BodyCopy.ClientFailed : BodyCopy.UpstreamFailed;
-                    }
-
-                    continue;
+                    return Aborted ? BodyCopy.ClientFailed : BodyCopy.UpstreamFailed;
                 }
+
+                var buffer = result.Buffer;
 
                 var rest = buffer;
                 while (true)

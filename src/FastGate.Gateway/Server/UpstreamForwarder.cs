@@ -83,6 +83,17 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     /// <summary>Set by the heartbeat when the armed deadline passed.</summary>
     public bool TimedOut { get; private set; }
 
+    /// <summary>The request being forwarded: the model it started with, its route and captured values.</summary>
+    public Model.GatewayModel? Model { get; private set; }
+
+    public RouteModel? Route { get; private set; }
+
+    public Routing.RouteValues Values;
+
+    /// <summary>Writes the upstream request head of the request being forwarded onto <paramref name="connection"/>.</summary>
+    public void WriteRequestHead(UpstreamConnection connection, RequestHead request, ClientPeer peer, ReadOnlySpan<byte> requestId, RoutePolicy? policy, Security.JwtValidationContext? claims) =>
+        UpstreamRequestWriter.WriteHead(connection.Output, request, Route!, Values, connection.Endpoint.Model, peer.Text, peer.IsTrustedProxy, requestId, policy, claims);
+
     /// <summary>What an exchange that ended with <see cref="ExchangeResult.Problem"/> asks to answer.</summary>
     public GatewayProblem Problem { get; private set; }
 
@@ -144,9 +155,12 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     /// the problem to answer in <see cref="Problem"/>; nothing has reached the client then.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    public async ValueTask<ExchangeResult> ForwardAsync<TExchange>(RouteModel route, TExchange exchange)
+    public async ValueTask<ExchangeResult> ForwardAsync<TExchange>(Model.GatewayModel model, RouteModel route, Routing.RouteValues values, TExchange exchange)
         where TExchange : class, IUpstreamExchange
     {
+        Model = model;
+        Route = route;
+        Values = values;
         // Only proxy routes come here; aggregate and batch routes have no upstream of their own.
         var upstream = runtime.Upstreams.Get(route.Upstream!);
         EndpointState? failedEndpoint = null;
@@ -249,6 +263,8 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
         finally
         {
             Disarm();
+            Model = null;
+            Route = null;
         }
     }
 
@@ -407,6 +423,32 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     {
         Volatile.Write(ref _deadline, long.MinValue);
         OnHeartbeat(long.MinValue + 1);
+    }
+
+    /// <summary>
+    /// Reads the next piece of a response body, each read bounded by <paramref name="idleTimeout"/>. A
+    /// cancelled read that is not this request's deadline (left by the connection's previous user) is
+    /// read past. Null when the deadline passed (or <see cref="Cancel"/> was called).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    public async ValueTask<System.IO.Pipelines.ReadResult?> ReadBodyAsync(System.IO.Pipelines.PipeReader input, TimeSpan idleTimeout)
+    {
+        while (true)
+        {
+            Arm(idleTimeout);
+            var result = await input.ReadAsync().ConfigureAwait(false);
+            Disarm();
+            if (!result.IsCanceled)
+            {
+                return result;
+            }
+
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            if (TimedOut)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>Maps a failed response head read to the attempt's end.</summary>

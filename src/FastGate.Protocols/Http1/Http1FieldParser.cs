@@ -30,6 +30,18 @@ internal static class Http1FieldParser
         while (true)
         {
             ReadOnlySpan<byte> span = reader.UnreadSpan;
+            int consumed = TryParseValidLine(ref handler, span, out bool ended);
+            if (consumed > 0)
+            {
+                reader.Advance(consumed);
+                if (ended)
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
             int lf = span.IndexOf(Http1Syntax.LF);
             if ((uint)lf <= MaxLineLength)
             {
@@ -81,6 +93,63 @@ internal static class Http1FieldParser
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The common case in one pass: a complete, valid line inside <paramref name="span"/>. Returns the bytes
+    /// consumed (through the LF), or 0 when the line is anything else (incomplete in this span, split, or
+    /// invalid in any way), which the caller then parses along the checking path that picks the exact error.
+    /// </summary>
+    /// <remarks>
+    /// A valid line is tchar+ ':' field-value-chars CR LF, so the first byte after the colon that is not a
+    /// field-value byte must be its CR (RFC 9112 section 5): one scan over the value finds the line end and
+    /// validates the value, where the checking path first searches the LF and then scans the value again.
+    /// Both scans run over the rest of the span, not just the line, so they stay vectorized for short fields.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TryParseValidLine<THandler>(ref THandler handler, ReadOnlySpan<byte> span, out bool ended)
+        where THandler : struct, IHttp1FieldHandler
+    {
+        ended = false;
+        int colon = span.IndexOfAnyExcept(Http1Syntax.Token);
+        if (colon <= 0 || span[colon] != (byte)':')
+        {
+            if (colon == 0 && span.Length >= 2 && span[0] == Http1Syntax.CR && span[1] == Http1Syntax.LF)
+            {
+                ended = true;
+                return 2;
+            }
+
+            return 0;
+        }
+
+        int valueStart = colon + 1;
+        while ((uint)valueStart < (uint)span.Length && Http1Syntax.IsWhitespace(span[valueStart]))
+        {
+            valueStart++;
+        }
+
+        int cr = span[valueStart..].IndexOfAnyExcept(Http1Syntax.FieldValueChar);
+        if (cr < 0)
+        {
+            return 0;
+        }
+
+        cr += valueStart;
+        int lf = cr + 1;
+        if ((uint)lf >= (uint)span.Length || span[cr] != Http1Syntax.CR || span[lf] != Http1Syntax.LF || lf > MaxLineLength)
+        {
+            return 0;
+        }
+
+        int valueEnd = cr;
+        while (valueEnd > valueStart && Http1Syntax.IsWhitespace(span[valueEnd - 1]))
+        {
+            valueEnd--;
+        }
+
+        handler.OnHeader(span[..colon], span[valueStart..valueEnd]);
+        return lf + 1;
     }
 
     /// <summary>Parses one line (without its LF). True for the empty line that ends the section.</summary>

@@ -26,6 +26,13 @@ internal static class Http1RequestParser
         where THandler : struct, IHttp1RequestHeadHandler
     {
         ReadOnlySpan<byte> span = reader.UnreadSpan;
+        int consumed = TryParseValidRequestLine(ref handler, span);
+        if (consumed > 0)
+        {
+            reader.Advance(consumed);
+            return true;
+        }
+
         int lf = span.IndexOf(Http1Syntax.LF);
         if ((uint)lf <= Http1FieldParser.MaxLineLength && !(lf == 1 && span[0] == Http1Syntax.CR))
         {
@@ -83,6 +90,59 @@ internal static class Http1RequestParser
 
         reader = copy;
         return true;
+    }
+
+    /// <summary>
+    /// The common case in one pass: a complete, valid request-line inside <paramref name="span"/>. Returns the
+    /// bytes consumed (through the LF), or 0 for anything else, which the checking path then parses to pick
+    /// the exact error. A valid line holds no CR or LF before its end (tchar, visible ASCII, "HTTP/1.x"), so
+    /// the searches for the two SPs, run over the rest of the span, also find where the line ends.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TryParseValidRequestLine<THandler>(ref THandler handler, ReadOnlySpan<byte> span)
+        where THandler : struct, IHttp1RequestHeadHandler
+    {
+        int methodEnd = span.IndexOfAnyExcept(Http1Syntax.Token);
+        if (methodEnd <= 0 || span[methodEnd] != Http1Syntax.SP)
+        {
+            return 0;
+        }
+
+        int targetStart = methodEnd + 1;
+        int targetEnd = span[targetStart..].IndexOfAnyExcept(Http1Syntax.TargetChar);
+        if (targetEnd <= 0)
+        {
+            return 0;
+        }
+
+        targetEnd += targetStart;
+        int versionStart = targetEnd + 1;
+
+        // SP, then "HTTP/1.x" CR LF.
+        int lf = versionStart + 9;
+        if ((uint)lf >= (uint)span.Length || lf > Http1FieldParser.MaxLineLength || span[targetEnd] != Http1Syntax.SP
+            || span[lf - 1] != Http1Syntax.CR || span[lf] != Http1Syntax.LF)
+        {
+            return 0;
+        }
+
+        ulong value = BinaryPrimitives.ReadUInt64LittleEndian(span.Slice(versionStart, 8));
+        Http1Version version;
+        if (value == Http11)
+        {
+            version = Http1Version.Http11;
+        }
+        else if (value == Http10)
+        {
+            version = Http1Version.Http10;
+        }
+        else
+        {
+            return 0;
+        }
+
+        handler.OnRequestLine(span[..methodEnd], span[targetStart..targetEnd], version);
+        return lf + 1;
     }
 
     /// <summary>request-line = method SP request-target SP HTTP-version (RFC 9112 section 3), without LF.</summary>

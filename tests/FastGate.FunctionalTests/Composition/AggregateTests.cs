@@ -131,7 +131,12 @@ public sealed class AggregateTests
 
         using var client = gateway.CreateClient();
         using var response = await client.GetAsync("/api/profile/1", HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(200, (int)response.StatusCode);
+        if ((int)response.StatusCode != 200)
+        {
+            release.SetResult();
+            Assert.Fail(await response.Content.ReadAsStringAsync());
+        }
+
         var stream = await response.Content.ReadAsStreamAsync();
 
         // The fast member arrives while the slow part is still held back by the backend.
@@ -208,7 +213,7 @@ public sealed class AggregateTests
     public async Task An_unreachable_required_part_is_a_502_with_its_reason()
     {
         await using var backend = await TestBackend.StartAsync(app => app.MapGet("/orders", () => Json("[]")));
-        int closed = TestGateway.FreePort();
+        using var refusing = TestGateway.RefusingPort(out int closed);
         await using var gateway = await TestGateway.StartAsync($$"""
             [upstreams.users]
             endpoints = ["127.0.0.1:{{closed}}"]
@@ -263,5 +268,30 @@ public sealed class AggregateTests
         Assert.Null(response.Header("Transfer-Encoding"));
         Assert.Equal("close", response.Header("Connection"));
         Assert.Equal("{\"a\":{\"v\":1}}", response.BodyText);
+    }
+
+    [Fact]
+    public async Task A_head_request_gets_the_head_of_the_merged_answer_and_no_body()
+    {
+        await using var backend = await TestBackend.StartAsync(app => app.MapGet("/p", () => Json("{\"v\":1}")));
+        await using var gateway = await TestGateway.StartAsync($$"""
+            [upstreams.users]
+            endpoints = ["{{backend.Address}}"]
+
+            [[routes]]
+            name = "profile"
+            match = { path = "/api/profile/{id}" }
+            aggregate = [{ key = "a", upstream = "users", path = "/p" }]
+            """);
+        using var connection = gateway.Connect();
+        connection.Send("HEAD /api/profile/1 HTTP/1.1\r\nHost: api.test\r\n\r\n");
+        var head = connection.ReadResponse(requestWasHead: true);
+        connection.Send("GET /api/profile/1 HTTP/1.1\r\nHost: api.test\r\n\r\n");
+        var get = connection.ReadResponse();
+
+        Assert.Equal(200, head.Status);
+        Assert.Equal("chunked", head.Header("Transfer-Encoding"));
+        Assert.Empty(head.Body);
+        Assert.Equal("{\"a\":{\"v\":1}}", get.BodyText);
     }
 }

@@ -54,6 +54,12 @@ public sealed class BatchTests
             name = "batch"
             match = { path = "/batch" }
             batch = {{batch}}
+
+            [[routes]]
+            name = "me"
+            match = { path = "/me" }
+            auth = "default"
+            aggregate = [{ key = "me", upstream = "backend", path = "/private/me" }]
             """);
 
     private static RawResponse Post(TestGateway gateway, string json, string extra = "")
@@ -235,5 +241,21 @@ public sealed class BatchTests
         using var connection = gateway.Connect();
         connection.Send("GET /batch HTTP/1.1\r\nHost: api.test\r\n\r\n");
         ProblemAssert.Is(connection.ReadResponse(), 405, "method-not-allowed");
+    }
+
+    [Fact]
+    public async Task Aggregate_parts_get_the_forwarded_claims_of_the_validated_token_never_the_clients_own()
+    {
+        await using var backend = await BackendAsync();
+        await using var gateway = await StartAsync(backend);
+        using var connection = gateway.Connect();
+        connection.Send($"GET /me HTTP/1.1\r\nHost: api.test\r\nAuthorization: Bearer {Token()}\r\nX-User-Id: forged\r\n\r\n");
+        var response = connection.ReadResponse();
+        connection.Send("GET /me HTTP/1.1\r\nHost: api.test\r\n\r\n");
+        var anonymous = connection.ReadResponse();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("{\"me\":{\"user\":\"user-7\"}}", response.BodyText);
+        ProblemAssert.Is(anonymous, 401, "unauthenticated");
     }
 }

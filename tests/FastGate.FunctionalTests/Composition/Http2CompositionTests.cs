@@ -42,7 +42,12 @@ public sealed class Http2CompositionTests
         TestBackend.StartAsync(app =>
         {
             // Odd spacing, escapes and number spellings: the merged answer carries them unchanged.
-            app.MapGet("/users/{id}", (string id) => Json($"{{ \"id\" : \"{id}\",\n  \"name\" : \"Zo\\u00eb 😀\", \"score\": 1.50E+2 }}"));
+            // The user part answers late, so the merged order (completion order) is the same in every run.
+            app.MapGet("/users/{id}", async (string id) =>
+            {
+                await Task.Delay(300);
+                return Json($"{{ \"id\" : \"{id}\",\n  \"name\" : \"Zo\\u00eb 😀\", \"score\": 1.50E+2 }}");
+            });
             app.MapGet("/orders", () => Json("[ {\"n\":1} ,{\"n\":2} ]"));
             app.MapGet("/fast", () => Json("{\"fast\":true}"));
             app.MapGet("/slow", async () =>

@@ -51,6 +51,7 @@ public class H2GatewayFixture : IAsyncLifetime
     protected virtual string Limits => """
         [limits]
         max_request_head = "8KiB"
+        max_request_body = "1MiB"
         request_head_timeout = "2s"
         idle_timeout = "3s"
         h2_max_concurrent_streams = 4

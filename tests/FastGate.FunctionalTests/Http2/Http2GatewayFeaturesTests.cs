@@ -129,3 +129,81 @@ public sealed class Http2GatewayFeaturesTests
         await stopping;
     }
 }
+
+/// <summary>The client's flow-control violations, while the gateway holds its body unread (the upstream pool is busy).</summary>
+public sealed class Http2ReceiveWindowTests
+{
+    private static async Task<(TestBackend Backend, TestGateway Gateway)> StartBusyAsync()
+    {
+        TestBackend? backend = null;
+        backend = await TestBackend.StartAsync(app => app.Map("/{**path}", async (HttpContext context) =>
+        {
+            await Task.Delay(2000);
+            await backend!.EchoAsync(context);
+        }));
+        var gateway = await TestGateway.StartAsync($$"""
+            [upstreams.backend]
+            endpoints = ["{{backend.Address}}"]
+            [upstreams.backend.pool]
+            max_connections = 1
+
+            [[routes]]
+            name = "all"
+            match = { path = "/{*rest}" }
+            upstream = "backend"
+            timeout = "10s"
+            """);
+        return (backend, gateway);
+    }
+
+    private static (string, string)[] Post(string path) =>
+        [(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", path)];
+
+    // RFC 9113 section 6.9.1: more DATA than the stream's window is a stream error FLOW_CONTROL_ERROR.
+    [Fact]
+    public async Task Data_past_the_stream_window_is_a_stream_error()
+    {
+        var (backend, gateway) = await StartBusyAsync();
+        await using var _ = backend;
+        await using var __ = gateway;
+        using var client = H2RawClient.Connect(gateway.Port);
+        client.SendHeaders(1, H2RawClient.Get("/hold"));
+        await Task.Delay(200);
+        client.SendHeaders(3, Post("/waits"), endStream: false);
+        for (int i = 0; i < 3; i++)
+        {
+            client.SendData(3, new byte[16_384], endStream: false);
+        }
+
+        // Exactly the 65,535 bytes the gateway allows a stream is fine; one more byte is not.
+        client.SendData(3, new byte[16_383], endStream: false);
+        client.SendFrame(Http2FrameType.Ping, 0, 0, new byte[8]);
+        Assert.Equal(Http2FrameType.Ping, client.ReadUntil(f => f.Type == Http2FrameType.Ping || f.Type == Http2FrameType.RstStream)!.Type);
+        client.SendData(3, new byte[1], endStream: false);
+        client.ExpectReset(3, Http2ErrorCode.FlowControlError);
+        Assert.Equal("GET /hold", client.ReadResponse(1).BodyText);
+    }
+
+    // RFC 9113 section 6.9.1: more DATA than the connection's window is a connection error FLOW_CONTROL_ERROR.
+    [Fact]
+    public async Task Data_past_the_connection_window_is_a_connection_error()
+    {
+        var (backend, gateway) = await StartBusyAsync();
+        await using var _ = backend;
+        await using var __ = gateway;
+        using var client = H2RawClient.Connect(gateway.Port);
+        client.SendHeaders(1, H2RawClient.Get("/hold"));
+        await Task.Delay(200);
+        // 17 streams of 65,535 bytes: past the 1 MiB connection window, none past its stream's.
+        for (int id = 3; id < 3 + (2 * 17); id += 2)
+        {
+            client.SendHeaders(id, Post("/waits"), endStream: false);
+            for (int sent = 0; sent < 65_535; sent += 16_383)
+            {
+                client.SendData(id, new byte[Math.Min(16_383, 65_535 - sent)], endStream: false);
+            }
+        }
+
+        client.ExpectGoAway(Http2ErrorCode.FlowControlError);
+    }
+}

@@ -309,6 +309,10 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
     [InlineData("hpack-table-size-update-too-large", (uint)Http2ErrorCode.CompressionError)]
     [InlineData("headers-self-dependency", (uint)Http2ErrorCode.ProtocolError)]
     [InlineData("padding-too-long", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("data-padding-too-long", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("headers-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("continuation-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
+    [InlineData("priority-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
     public void Connection_error(string kind, uint code)
     {
         using var client = Connect();
@@ -406,6 +410,20 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
                 break;
             case "headers-self-dependency":
                 client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Priority, 1, [0, 0, 0, 1, 16, .. get]);
+                break;
+            case "data-padding-too-long":
+                client.SendHeaders(1, [(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", "/slow")], endStream: false);
+                client.SendFrame(Http2FrameType.Data, Http2Flags.Padded, 1, [5, 1, 2]);
+                break;
+            case "headers-on-stream-0":
+                client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream, 0, get);
+                break;
+            case "continuation-on-stream-0":
+                client.SendFrame(Http2FrameType.Headers, Http2Flags.EndStream, 1, get[..3]);
+                client.SendFrame(Http2FrameType.Continuation, Http2Flags.EndHeaders, 0, get[3..]);
+                break;
+            case "priority-on-stream-0":
+                client.SendFrame(Http2FrameType.Priority, 0, 0, [0, 0, 0, 1, 16]);
                 break;
             case "padding-too-long":
                 client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Padded, 1, [(byte)(get.Length + 1), .. get]);
@@ -646,5 +664,50 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
         using var client = H2RawClient.Connect(fixture.Port, handshake: false);
         client.Send("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"u8.ToArray());
         Assert.True(client.IsClosedByPeer());
+    }
+
+    // Section 6.5.2: the client's SETTINGS_MAX_FRAME_SIZE lets the gateway send larger frames.
+    [Fact]
+    public void Client_max_frame_size_is_used_for_data()
+    {
+        using var client = Connect();
+        client.SendSettings((Http2SettingsParameter.MaxFrameSize, 65_536), (Http2SettingsParameter.InitialWindowSize, 1 << 20));
+        client.SendWindowUpdate(0, 1 << 20);
+        client.ReadUntil(f => f.Type == Http2FrameType.Settings && f.Has(Http2Flags.Ack));
+        client.SendHeaders(1, H2RawClient.Get("/big"));
+        int largest = 0;
+        int received = 0;
+        while (received < H2GatewayFixture.BigBody.Length)
+        {
+            var frame = client.ReadUntil(f => f.Type == Http2FrameType.Data && f.StreamId == 1)!;
+            largest = Math.Max(largest, frame.Payload.Length);
+            received += frame.Payload.Length;
+        }
+
+        // Frames follow the upstream's reads, so their sizes vary; some pass the default 16 KiB.
+        Assert.InRange(largest, Http2Protocol.DefaultMaxFrameSize + 1, 65_536);
+    }
+
+    // Section 5.1: HEADERS on a stream that ended (both sides closed) is a connection error STREAM_CLOSED.
+    [Fact]
+    public void Headers_on_a_closed_stream_is_a_connection_error_stream_closed()
+    {
+        using var client = Connect();
+        client.SendHeaders(1, H2RawClient.Get("/done"));
+        Assert.Equal(200, client.ReadResponse(1).Status);
+        client.SendHeaders(1, H2RawClient.Get("/again"));
+        client.ExpectGoAway(Http2ErrorCode.StreamClosed);
+    }
+
+    // Section 8.1: a client's DATA after the gateway answered and reset its stream (NO_ERROR) is ignored.
+    [Fact]
+    public void Data_after_an_early_answer_is_ignored()
+    {
+        using var client = Connect();
+        client.SendHeaders(1, [(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", "/early"), ("content-length", "2000000")], endStream: false);
+        var response = client.ReadResponse(1);
+        Assert.Equal(413, response.Status);
+        client.SendData(1, new byte[1000], endStream: false);
+        AssertStillServes(client, 3);
     }
 }

@@ -98,6 +98,18 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public RawConnection Connect() => RawConnection.Open(Port);
 
+    /// <summary>
+    /// A loopback port that refuses connections for as long as the socket lives: bound, never listening,
+    /// so no other test can take it (a port that is merely free now may be a listener a moment later).
+    /// </summary>
+    public static Socket RefusingPort(out int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -292,7 +292,7 @@ public sealed class UpstreamAnswerTests
     [Fact]
     public async Task Refused_endpoint_is_skipped_for_a_healthy_one()
     {
-        int closedPort = TestGateway.FreePort();
+        using var refusing = TestGateway.RefusingPort(out int closedPort);
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await TestGateway.StartAsync($$"""
             [upstreams.backend]
@@ -317,9 +317,11 @@ public sealed class UpstreamAnswerTests
     [Fact]
     public async Task Every_endpoint_refusing_is_a_502_problem()
     {
+        using var refusingA = TestGateway.RefusingPort(out int portA);
+        using var refusingB = TestGateway.RefusingPort(out int portB);
         await using var gateway = await TestGateway.StartAsync($$"""
             [upstreams.backend]
-            endpoints = ["127.0.0.1:{{TestGateway.FreePort()}}", "127.0.0.1:{{TestGateway.FreePort()}}"]
+            endpoints = ["127.0.0.1:{{portA}}", "127.0.0.1:{{portB}}"]
 
             [[routes]]
             name = "all"

@@ -20,6 +20,7 @@ public class ExampleFilesTests
         Assert.Contains("basic.toml", ExampleFiles());
         Assert.Contains("loadbalancing.toml", ExampleFiles());
         Assert.Contains("security.toml", ExampleFiles());
+        Assert.Contains("composition.toml", ExampleFiles());
     }
 
     [Theory]

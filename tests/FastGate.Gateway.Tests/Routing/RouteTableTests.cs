@@ -258,6 +258,41 @@ public class RouteTableTests
         Assert.Equal(RouteMatchStatus.NotFound, Match(table, "/api/res1").Status);
     }
 
+    /// <summary>
+    /// Segments are split and compared 8 bytes at a time (a word from the segment's start, or the path's last 8
+    /// bytes near its end): literals of 1 to 20 bytes, alone, first and last, with paths shorter and longer than
+    /// a word, each against its one-byte-shorter, one-byte-longer and last-byte-changed neighbours.
+    /// </summary>
+    [Fact]
+    public void Literal_segments_of_every_length_around_the_word_size_match_exactly()
+    {
+        for (int length = 1; length <= 20; length++)
+        {
+            string literal = new string('a', length - 1) + "z";
+            RouteTable table = Table(
+                Route("alone", $"/{literal}"),
+                Route("first", $"/{literal}/x"),
+                Route("last", $"/p/{literal}"),
+                Route("param", "/q/{id}/t"),
+                Route("other", "/{any}/{*rest}"));
+
+            Assert.Equal("alone", Match(table, $"/{literal}").Name);
+            Assert.Equal("first", Match(table, $"/{literal}/x").Name);
+            Assert.Equal("last", Match(table, $"/p/{literal}").Name);
+            // One other segment is "{any}" with an empty catch-all; "/" alone has no segment for "{any}".
+            Assert.Equal(length == 1 ? null : "other", Match(table, $"/{literal[..^1]}").Name);
+            Assert.Equal("other", Match(table, $"/{literal}a").Name);
+            Assert.Equal("other", Match(table, $"/{literal[..^1]}y").Name);
+            Assert.Equal("other", Match(table, $"/{literal[..^1]}y/x").Name);
+            Assert.Equal("other", Match(table, $"/p/{literal}a").Name);
+            Assert.Equal("other", Match(table, $"/p/{literal}/").Name);
+
+            var param = Match(table, $"/q/{literal}/t");
+            Assert.Equal("param", param.Name);
+            Assert.Equal([literal], Values(param.Values, $"/q/{literal}/t"));
+        }
+    }
+
     [Fact]
     public void Values_are_reset_on_a_miss()
     {

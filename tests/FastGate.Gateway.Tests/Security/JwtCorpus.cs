@@ -170,6 +170,8 @@ internal static class JwtCorpus
             new("duplicate_iss", Sign(rs, Payload(iss: Issuer, extra: ",\"iss\":\"https://evil.example\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed),
             new("duplicate_exp", Sign(rs, Payload(exp: now - 3600, extra: $",\"exp\":{now + 3600}"), JwtAlgorithms.RS256), JwtValidationResult.Malformed, DuplicateDifference),
             new("duplicate_escaped_aud", Sign(rs, Payload(extra: ",\"a\\u0075d\":\"fastgate\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed, DuplicateDifference),
+            new("escaped_exp_name_is_exp", Sign(rs, Payload(exp: now - 3600).Replace("\"exp\"", "\"\\u0065xp\"", StringComparison.Ordinal), JwtAlgorithms.RS256), JwtValidationResult.Expired),
+            new("escaped_iss_name_is_iss", Sign(rs, Payload(iss: "https://evil.example").Replace("\"iss\"", "\"i\\u0073s\"", StringComparison.Ordinal), JwtAlgorithms.RS256), JwtValidationResult.WrongIssuer),
             new("duplicate_custom_claim", Sign(rs, Payload(extra: ",\"role\":\"user\",\"role\":\"admin\""), JwtAlgorithms.RS256), JwtValidationResult.Malformed, DuplicateDifference),
             new("duplicate_header_alg", SignWith("{\"alg\":\"HS256\",\"kid\":\"hmac\",\"alg\":\"RS256\"}", payload, i => HMACSHA256.HashData(HmacSecret, i)), JwtValidationResult.Malformed),
         };
