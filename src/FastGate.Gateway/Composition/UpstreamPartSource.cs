@@ -32,9 +32,6 @@ internal sealed class PartRequest(byte[] path, Routing.RouteValues values, byte[
 /// </summary>
 internal sealed class UpstreamPartSource(UpstreamState upstream, AggregatePartModel part, PartRequest request, byte[] hashKey) : PartSource
 {
-    // Bound of a part's response head, as for a proxied answer.
-    private const int MaxResponseHead = 64 * 1024;
-
     private readonly ResponseHead _head = new();
     private UpstreamConnection? _connection;
     private EndpointState? _endpoint;
@@ -130,61 +127,29 @@ internal sealed class UpstreamPartSource(UpstreamState upstream, AggregatePartMo
         }
 
         var input = connection.Input;
-        _head.Begin(MaxResponseHead);
-        bool statusLineDone = false;
-        bool anyByte = false;
-        long headBytes = 0;
+        _head.Begin(ResponseHeadReading.MaxHead);
+        var reading = new ResponseHeadReading(_head, afterInterim: false);
         while (true)
         {
             var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
             if (result.IsCanceled)
             {
                 // A cancel meant for an earlier user of this pooled connection; read again.
-                input.AdvanceTo(buffer.Start, buffer.End);
+                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                 continue;
             }
 
-            anyByte |= !buffer.IsEmpty;
-            long left = MaxResponseHead - headBytes;
-            bool trimmed = buffer.Length > left;
-            var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
-            var handler = new ResponseHeadHandler(_head);
-            bool done;
-            try
+            switch (reading.Read(input, result))
             {
-                if (!statusLineDone)
-                {
-                    statusLineDone = Http1ResponseParser.TryParseStatusLine(ref handler, ref reader);
-                }
-
-                done = statusLineDone && Http1ResponseParser.TryParseHeaders(ref handler, ref reader);
-            }
-            catch (Http1ParseException)
-            {
-                input.AdvanceTo(buffer.Start, buffer.End);
-                return HeadRead.Bad;
-            }
-
-            headBytes += reader.Consumed;
-            if (!done)
-            {
-                input.AdvanceTo(reader.Position, buffer.End);
-                if (trimmed)
-                {
+                case ResponseHeadStep.NeedMore:
+                    continue;
+                case ResponseHeadStep.NoResponse:
+                    return HeadRead.NoResponse;
+                case ResponseHeadStep.Malformed or ResponseHeadStep.Truncated:
                     return HeadRead.Bad;
-                }
-
-                if (result.IsCompleted)
-                {
-                    return anyByte ? HeadRead.Bad : HeadRead.NoResponse;
-                }
-
-                continue;
             }
 
-            input.AdvanceTo(reader.Position);
-            if (_head.IsMalformed || _head.StatusCode == 101)
+            if (_head.StatusCode == 101)
             {
                 return HeadRead.Bad;
             }
@@ -196,8 +161,7 @@ internal sealed class UpstreamPartSource(UpstreamState upstream, AggregatePartMo
 
             // Interim answers (RFC 9110 section 15.2) mean nothing to a merged answer.
             _head.Reset();
-            statusLineDone = false;
-            headBytes = 0;
+            reading = new ResponseHeadReading(_head, afterInterim: true);
         }
     }
 

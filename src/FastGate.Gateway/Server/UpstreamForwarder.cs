@@ -73,8 +73,8 @@ internal interface IUpstreamExchange
 /// </summary>
 internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
 {
-    // Bound of an upstream's response head. Upstreams are trusted more than clients but not blindly.
-    public const int MaxResponseHead = 64 * 1024;
+    /// <summary>Bound of an upstream's response head, for the callers that begin one.</summary>
+    public const int MaxResponseHead = ResponseHeadReading.MaxHead;
 
     private long _deadline = long.MaxValue;
     private UpstreamConnection? _active;
@@ -277,18 +277,15 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     public async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection, ResponseHead response, bool afterInterim)
     {
         var input = connection.Input;
-        bool statusLineDone = false;
-        bool anyByte = afterInterim;
-        long headBytes = 0;
+        var reading = new ResponseHeadReading(response, afterInterim);
         try
         {
             while (true)
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
                 if (result.IsCanceled)
                 {
-                    input.AdvanceTo(buffer.Start, buffer.End);
+                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                     if (TimedOut)
                     {
                         return ResponseHeadStatus.TimedOut;
@@ -297,48 +294,16 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
                     continue;
                 }
 
-                anyByte |= !buffer.IsEmpty;
-                long left = MaxResponseHead - headBytes;
-                bool trimmed = buffer.Length > left;
-                var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
-                var handler = new ResponseHeadHandler(response);
-                bool done;
-                try
+                switch (reading.Read(input, result))
                 {
-                    if (!statusLineDone)
-                    {
-                        statusLineDone = Http1ResponseParser.TryParseStatusLine(ref handler, ref reader);
-                    }
-
-                    done = statusLineDone && Http1ResponseParser.TryParseHeaders(ref handler, ref reader);
-                }
-                catch (Http1ParseException)
-                {
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    return ResponseHeadStatus.Malformed;
-                }
-
-                headBytes += reader.Consumed;
-                if (!done)
-                {
-                    input.AdvanceTo(reader.Position, buffer.End);
-                    if (trimmed)
-                    {
+                    case ResponseHeadStep.NeedMore:
+                        continue;
+                    case ResponseHeadStep.Malformed:
                         return ResponseHeadStatus.Malformed;
-                    }
-
-                    if (result.IsCompleted)
-                    {
-                        return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
-                    }
-
-                    continue;
-                }
-
-                input.AdvanceTo(reader.Position);
-                if (response.IsMalformed)
-                {
-                    return ResponseHeadStatus.Malformed;
+                    case ResponseHeadStep.Truncated:
+                        return ResponseHeadStatus.Truncated;
+                    case ResponseHeadStep.NoResponse:
+                        return ResponseHeadStatus.NoResponse;
                 }
 
                 int status = response.StatusCode;
@@ -347,7 +312,7 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
         }
         catch (Exception ex) when (IsConnectionFailure(ex))
         {
-            return anyByte ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+            return reading.Closed == ResponseHeadStep.Truncated ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
         }
     }
 
