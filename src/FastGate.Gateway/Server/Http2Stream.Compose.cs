@@ -161,7 +161,14 @@ internal sealed partial class Http2Stream : IStreamingBodySink
         _runtime.Metrics.OnResponse(200);
     }
 
-    void IStreamingBodySink.Write(ReadOnlySpan<byte> data) => _composed!.Write(data);
+    void IStreamingBodySink.Write(ReadOnlySpan<byte> data)
+    {
+        // A HEAD gets the head a GET would, and no content (RFC 9110 section 9.3.2): END_STREAM alone ends it.
+        if (!_request.IsHead)
+        {
+            _composed!.Write(data);
+        }
+    }
 
     ValueTask<bool> IStreamingBodySink.FlushAsync() => SendComposedAsync(endStream: false);
 
