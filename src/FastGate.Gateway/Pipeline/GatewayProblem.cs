@@ -89,6 +89,9 @@ internal static class ProblemResponse
 
     public static int StatusOf(GatewayProblem problem) => Entries[(int)problem].Status;
 
+    /// <summary>The problem's own detail text.</summary>
+    public static ReadOnlySpan<byte> DetailOf(GatewayProblem problem) => Entries[(int)problem].Detail;
+
     /// <summary>Seconds a client should wait before retrying, for the statuses that carry Retry-After.</summary>
     public static int RetryAfterSeconds(GatewayProblem problem) => problem switch
     {
@@ -162,7 +165,8 @@ internal static class ProblemResponse
     public static int WriteBody(GatewayProblem problem, ReadOnlySpan<byte> requestId, Span<byte> span) =>
         WriteBody(problem, requestId, Entries[(int)problem].Detail, span);
 
-    private static int BodyLength(GatewayProblem problem, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> detail)
+    /// <summary>The length of the problem document with a detail of its own.</summary>
+    public static int BodyLength(GatewayProblem problem, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> detail)
     {
         ref readonly var entry = ref Entries[(int)problem];
 
@@ -173,7 +177,8 @@ internal static class ProblemResponse
             + JsonEscapedLength(requestId) + 2;
     }
 
-    private static int WriteBody(GatewayProblem problem, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> detail, Span<byte> span)
+    /// <summary>Writes the problem document with a detail of its own; returns its length.</summary>
+    public static int WriteBody(GatewayProblem problem, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> detail, Span<byte> span)
     {
         ref readonly var entry = ref Entries[(int)problem];
         int n = 0;

@@ -23,6 +23,7 @@ internal sealed class ClientPeer
     public ClientPeer(GatewayRuntime runtime, ConnectionContext context)
     {
         IsHttps = context.Features.Get<ITlsHandshakeFeature>() is not null;
+        RemoteEndPoint = context.RemoteEndPoint;
         if (context.RemoteEndPoint is IPEndPoint peer)
         {
             var address = peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
@@ -45,6 +46,9 @@ internal sealed class ClientPeer
     }
 
     public bool IsTrustedProxy { get; }
+
+    /// <summary>The transport's remote end point, handed to the internal connections of a batch.</summary>
+    public EndPoint? RemoteEndPoint { get; }
 
     /// <summary>The connection came over TLS: its requests' scheme is https (X-Forwarded-Proto).</summary>
     public bool IsHttps { get; }

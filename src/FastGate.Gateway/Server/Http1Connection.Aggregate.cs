@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Text;
 using FastGate.Gateway.Async;
 using FastGate.Gateway.Composition;
 using FastGate.Gateway.Model;
@@ -8,7 +7,6 @@ using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Routing;
 using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Http1;
-using FastGate.Protocols.Text;
 
 namespace FastGate.Gateway.Server;
 
@@ -42,15 +40,8 @@ internal sealed partial class Http1Connection : IStreamingBodySink
     {
         // The parts carry no body; a body the client sent is not read, so the connection cannot go on.
         _composedKeepAlive &= !_request.HasBody;
-        var request = new PartRequest(_request.Path.ToArray(), values, _request.Query.ToArray(), CommonPartFields());
-        var parts = new MergePart[aggregate.Parts.Count];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            var part = aggregate.Parts[i];
-            var upstream = _runtime.Upstreams.Get(part.Upstream);
-            var source = new UpstreamPartSource(upstream, part, request, _peer.HashKey(upstream.Model, _request).ToArray());
-            parts[i] = new MergePart(part.MemberPrefix, part.KeyJson, part.Required, source);
-        }
+        var commonFields = CompositionRequest.CommonPartFields(_request, _peer, _policy, _phases.ValidatedClaims, RequestId);
+        var parts = CompositionRequest.Parts(_runtime, aggregate, _request, values, _peer, commonFields);
 
         var result = await new ResponseMerger(this).RunAsync(parts, aggregate.Timeout, model.Limits.IdleTimeout, _context.ConnectionClosed).ConfigureAwait(false);
 
@@ -59,12 +50,8 @@ internal sealed partial class Http1Connection : IStreamingBodySink
             case MergeOutcome.Completed:
                 return _composedKeepAlive;
             case MergeOutcome.RequiredPartFailed:
-                var failed = aggregate.Parts[result.FailedPart];
-                var detail = result.FailedHead.Failure == PartFailure.Status
-                    ? $"Required part '{failed.Key}' failed: the upstream answered {result.FailedHead.Status}."
-                    : $"Required part '{failed.Key}' failed: {Encoding.ASCII.GetString(ResponseMerger.ReasonOf(result.FailedHead.Failure))}.";
                 bool keepAlive = CanKeepAliveAfterProblem;
-                ProblemResponse.WriteWithDetail(_output, GatewayProblem.RequiredPartFailed, RequestId, close: !keepAlive, Encoding.ASCII.GetBytes(detail));
+                ProblemResponse.WriteWithDetail(_output, GatewayProblem.RequiredPartFailed, RequestId, close: !keepAlive, CompositionRequest.FailedPartDetail(aggregate, result));
                 _runtime.Metrics.OnResponse(502);
                 return await FlushAndContinueAsync(keepAlive).ConfigureAwait(false);
             default:
@@ -72,64 +59,6 @@ internal sealed partial class Http1Connection : IStreamingBodySink
                 _context.Abort();
                 return false;
         }
-    }
-
-    /// <summary>
-    /// The field lines every part carries, rendered once: the client's Authorization, the forwarded
-    /// claims of its validated token, X-Forwarded-*, X-Request-Id and traceparent.
-    /// </summary>
-    private byte[] CommonPartFields()
-    {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        var cursor = new BufferCursor(buffer, 512);
-        var authorization = _request.Find(KnownHeader.Authorization);
-        if (!authorization.IsEmpty)
-        {
-            cursor.WriteField("Authorization"u8, authorization);
-        }
-
-        if (_phases.ValidatedClaims is { } claims && _policy is { } policy)
-        {
-            Span<byte> value = stackalloc byte[512];
-            foreach (var forwarded in policy.ForwardClaims)
-            {
-                if (claims.Claims.TryGetClaim(forwarded.Claim, out var claim) && claim.TryWriteHeaderValue(value, out int written))
-                {
-                    cursor.WriteField(forwarded.Header, value[..written]);
-                }
-            }
-        }
-
-        // X-Forwarded-For: a trusted proxy's list is extended, anyone else's is replaced.
-        cursor.Write("X-Forwarded-For: "u8);
-        if (_peer.IsTrustedProxy && _request.ForwardedForIndex >= 0)
-        {
-            for (int i = _request.ForwardedForIndex; i < _request.HeaderCount; i++)
-            {
-                if (_request.Header(i).Kind == KnownHeader.XForwardedFor)
-                {
-                    cursor.Write(_request.HeaderValue(i));
-                    cursor.Write(", "u8);
-                }
-            }
-        }
-
-        cursor.Write(_peer.Text);
-        cursor.Write(_request.IsHttps ? "\r\nX-Forwarded-Proto: https\r\n"u8 : "\r\nX-Forwarded-Proto: http\r\n"u8);
-        if (!_request.Authority.IsEmpty)
-        {
-            cursor.WriteField("X-Forwarded-Host"u8, _request.Authority);
-        }
-
-        cursor.WriteField("X-Request-Id"u8, RequestId);
-        if (_request.TraceparentIndex >= 0)
-        {
-            cursor.WriteField("traceparent"u8, _request.HeaderValue(_request.TraceparentIndex));
-        }
-
-        cursor.Write("Accept: application/json\r\n"u8);
-        cursor.Commit();
-        return buffer.WrittenSpan.ToArray();
     }
 
     void IStreamingBodySink.StartResponse()

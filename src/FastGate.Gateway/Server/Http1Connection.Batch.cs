@@ -4,9 +4,7 @@ using FastGate.Gateway.Async;
 using FastGate.Gateway.Composition;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Pipeline;
-using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Http1;
-using FastGate.Protocols.Text;
 
 namespace FastGate.Gateway.Server;
 
@@ -38,13 +36,10 @@ internal sealed partial class Http1Connection
 
         // The body was read to its end: the connection may go on after a refusal.
         bool keepAlive = ClientWantsKeepAlive && !_closeRequested;
-        var credentials = new BatchCredentials(_request.Authority.ToArray(), CredentialFields(), RequestId.ToArray(), _context.RemoteEndPoint);
-        switch (BatchRunner.Parse(body.WrittenSpan, batch.MaxRequests, credentials, out var requests))
+        var credentials = CompositionRequest.BatchCredentials(_request, _peer, RequestId);
+        if (CompositionRequest.ParseBatch(body.WrittenSpan, batch, credentials, out var requests) is { } refusal)
         {
-            case BatchParse.Malformed:
-                return await AnswerProblemAsync(GatewayProblem.MalformedBatch, keepAlive).ConfigureAwait(false);
-            case BatchParse.TooMany:
-                return await AnswerProblemAsync(GatewayProblem.BatchTooLarge, keepAlive).ConfigureAwait(false);
+            return await AnswerProblemAsync(refusal, keepAlive).ConfigureAwait(false);
         }
 
         var runner = new BatchRunner(_runtime, this);
@@ -55,39 +50,6 @@ internal sealed partial class Http1Connection
         }
 
         return _composedKeepAlive;
-    }
-
-    /// <summary>What each item inherits: the batch's Authorization, the X-Forwarded-For a trusted proxy sent, traceparent.</summary>
-    private byte[] CredentialFields()
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        var cursor = new BufferCursor(buffer, 256);
-        var authorization = _request.Find(KnownHeader.Authorization);
-        if (!authorization.IsEmpty)
-        {
-            cursor.WriteField("Authorization"u8, authorization);
-        }
-
-        // The internal connection has the batch client's address as its peer; with the same X-Forwarded-For
-        // from the same (trusted) peer it finds the same client address.
-        if (_peer.IsTrustedProxy)
-        {
-            for (int i = 0; i < _request.HeaderCount; i++)
-            {
-                if (_request.Header(i).Kind == KnownHeader.XForwardedFor)
-                {
-                    cursor.WriteField("X-Forwarded-For"u8, _request.HeaderValue(i));
-                }
-            }
-        }
-
-        if (_request.TraceparentIndex >= 0)
-        {
-            cursor.WriteField("traceparent"u8, _request.HeaderValue(_request.TraceparentIndex));
-        }
-
-        cursor.Commit();
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Reads the request body whole into <paramref name="body"/>, bounded by max_request_body.</summary>

@@ -68,6 +68,11 @@ internal sealed partial class Http2Stream
             }
         }
 
+        if (route!.Action != RouteAction.Proxy)
+        {
+            return await ComposeAsync(model, route, values).ConfigureAwait(false);
+        }
+
         if (policy?.Cache is not null && await _cache.FindAsync(policy, _request).ConfigureAwait(false) is { } entry)
         {
             return await AnswerFromCacheAsync(entry).ConfigureAwait(false);
@@ -167,43 +172,33 @@ internal sealed partial class Http2Stream
     private async ValueTask<BodyCopy> SendRequestBodyAsync(LimitsModel limits, UpstreamConnection connection)
     {
         var upstream = connection.Output;
-        var input = _body.Reader;
         bool chunked = _request.IsChunked;
         long total = 0;
         try
         {
             while (true)
             {
-                SetClientDeadline(limits.IdleTimeout);
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                ClearClientDeadline();
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
+                if (await ReadBodyAsync(limits.IdleTimeout).ConfigureAwait(false) is not { } result)
                 {
-                    input.AdvanceTo(buffer.Start);
                     return BodyCopy.ClientFailed;
                 }
 
+                var buffer = result.Buffer;
                 if (!buffer.IsEmpty)
                 {
                     total += buffer.Length;
                     if (total > limits.MaxRequestBody)
                     {
-                        input.AdvanceTo(buffer.Start, buffer.End);
+                        _body.Reader.AdvanceTo(buffer.Start, buffer.End);
                         return BodyCopy.TooLarge;
                     }
 
                     Http1HeadWriter.WriteBody(upstream, buffer, chunked);
                 }
 
-                // The length is taken before AdvanceTo hands the segments back to the pipe.
-                int consumed = (int)buffer.Length;
-                input.AdvanceTo(buffer.End);
-                _connection.OnBodyConsumed(this, consumed);
                 bool done = result.IsCompleted;
-                if (done && !_bodyEnded)
+                if (!ConsumeBody(result))
                 {
-                    // Completed without END_STREAM: the client reset the stream.
                     return BodyCopy.ClientFailed;
                 }
 
@@ -228,6 +223,35 @@ internal sealed partial class Http2Stream
         {
             return BodyCopy.UpstreamFailed;
         }
+    }
+
+    /// <summary>The next body bytes the client sent, within the idle timeout; null (nothing consumed) when it stalled.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<System.IO.Pipelines.ReadResult?> ReadBodyAsync(TimeSpan idleTimeout)
+    {
+        SetClientDeadline(idleTimeout);
+        var result = await _body.Reader.ReadAsync().ConfigureAwait(false);
+        ClearClientDeadline();
+        if (result.IsCanceled)
+        {
+            _body.Reader.AdvanceTo(result.Buffer.Start);
+            return null;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Consumes all of a <see cref="ReadBodyAsync"/> result and credits it back to the client's windows.
+    /// False when the body ended without END_STREAM: the client reset the stream.
+    /// </summary>
+    private bool ConsumeBody(in System.IO.Pipelines.ReadResult result)
+    {
+        // The length is taken before AdvanceTo hands the segments back to the pipe.
+        int consumed = (int)result.Buffer.Length;
+        _body.Reader.AdvanceTo(result.Buffer.End);
+        _connection.OnBodyConsumed(this, consumed);
+        return !result.IsCompleted || _bodyEnded;
     }
 
     /// <summary>Relays the response body as DATA frames, as the client's windows allow.</summary>
@@ -347,10 +371,11 @@ internal sealed partial class Http2Stream
 
     /// <summary>A gateway-made answer: the same problem document as on HTTP/1.1, as HEADERS and DATA.</summary>
     /// <param name="allowLength">for 405: the length of the Allow value already in the problem buffer</param>
+    /// <param name="detail">a detail of its own (e.g. naming a failed part) instead of the problem's</param>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool withPhaseFields = false, int allowLength = 0)
+    private async ValueTask<bool> AnswerProblemAsync(GatewayProblem problem, bool withPhaseFields = false, int allowLength = 0, byte[]? detail = null)
     {
-        int length = WriteProblemHead(problem, withPhaseFields, allowLength);
+        int length = WriteProblemHead(problem, withPhaseFields, allowLength, detail is null ? ProblemResponse.DetailOf(problem) : detail);
         if (length < 0)
         {
             return false;
@@ -362,7 +387,7 @@ internal sealed partial class Http2Stream
     }
 
     /// <summary>Writes the problem's HEADERS and its body into the problem buffer; -1 when the stream is gone.</summary>
-    private int WriteProblemHead(GatewayProblem problem, bool withPhaseFields, int allowLength)
+    private int WriteProblemHead(GatewayProblem problem, bool withPhaseFields, int allowLength, ReadOnlySpan<byte> detail)
     {
         if (!_connection.BeginHeaders(this))
         {
@@ -373,7 +398,7 @@ internal sealed partial class Http2Stream
         {
             _connection.EncodeStatus(ProblemResponse.StatusOf(problem));
             _connection.EncodeField("content-type"u8, "application/problem+json"u8);
-            _connection.EncodeNumber("content-length"u8, ProblemResponse.BodyLength(problem, RequestId));
+            _connection.EncodeNumber("content-length"u8, ProblemResponse.BodyLength(problem, RequestId, detail));
             int retryAfter = ProblemResponse.RetryAfterSeconds(problem);
             if (retryAfter > 0)
             {
@@ -397,7 +422,7 @@ internal sealed partial class Http2Stream
             _connection.EndHeaders(this, endStream: false);
         }
 
-        return ProblemResponse.WriteBody(problem, RequestId, _problemBody);
+        return ProblemResponse.WriteBody(problem, RequestId, detail, _problemBody);
     }
 
     /// <summary>A fresh cache entry, as HEADERS and DATA: the same fields an HTTP/1.1 client gets.</summary>

@@ -147,6 +147,7 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
         }
 
         _forwarder.Cancel();
+        CancelComposition();
         WindowSignal.Set();
     }
 
@@ -187,6 +188,7 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
     public void Dispose()
     {
         _forwarder.Dispose();
+        _composeAbort?.Dispose();
         ReturnScratch();
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using FastGate.FunctionalTests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -9,7 +8,8 @@ namespace FastGate.FunctionalTests.Composition;
 /// <summary>Aggregate routes against the real gateway and real Kestrel backends.</summary>
 public sealed class AggregateTests
 {
-    private static Task<TestGateway> StartAsync(TestBackend users, TestBackend orders, string parts, string extra = "") =>
+    /// <summary>A gateway with the profile aggregate route; <paramref name="extra"/> goes after its parts (more keys, or more tables).</summary>
+    internal static Task<TestGateway> StartAsync(TestBackend users, TestBackend orders, string parts, string extra = "") =>
         TestGateway.StartAsync($$"""
             [upstreams.users]
             endpoints = ["{{users.Address}}"]
@@ -140,15 +140,7 @@ public sealed class AggregateTests
         var stream = await response.Content.ReadAsStreamAsync();
 
         // The fast member arrives while the slow part is still held back by the backend.
-        var seen = new StringBuilder();
-        var buffer = new byte[1024];
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!seen.ToString().Contains("{\"fast\":true}", StringComparison.Ordinal))
-        {
-            int n = await stream.ReadAsync(buffer, deadline.Token);
-            Assert.NotEqual(0, n);
-            seen.Append(Encoding.UTF8.GetString(buffer, 0, n));
-        }
+        var seen = await StreamReading.ReadUntilAsync(stream, "{\"fast\":true}");
 
         Assert.Equal("{\"fast\":{\"fast\":true}", seen.ToString());
         release.SetResult();
