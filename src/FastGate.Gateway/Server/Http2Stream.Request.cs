@@ -16,9 +16,15 @@ internal sealed partial class Http2Stream
     private bool _malformed;
     private bool _headTooLarge;
 
-    // Pseudo-header values and the cookie crumbs, in one rented buffer while the block is decoded.
+    // Pseudo-header values and the cookie crumbs. The pooled stream object keeps a small buffer from
+    // request to request and grows it (up to the head limit) only for a large block: renting a
+    // head-limit-sized array per request from the shared pool, rented on the frame loop and returned
+    // by the worker on another thread, ran the pool's per-core stacks dry at 160 streams in flight
+    // and allocated ~23 KB per request under h2load (perf-results/README.md).
+    private const int ScratchSize = 1024;
     private byte[] _scratch = [];
     private int _scratchLength;
+    private int _scratchLimit;
     private int _methodStart = -1, _methodLength;
     private int _pathStart = -1, _pathLength;
     private int _authorityStart = -1, _authorityLength;
@@ -43,15 +49,25 @@ internal sealed partial class Http2Stream
 
         _headTooLarge = false;
         _request.Begin(headLimit);
-        if (_scratch.Length < headLimit)
+        if (_scratch.Length == 0)
         {
-            ReturnScratch();
-            _scratch = ArrayPool<byte>.Shared.Rent(headLimit);
+            _scratch = ArrayPool<byte>.Shared.Rent(Math.Min(ScratchSize, headLimit));
         }
+
+        _scratchLimit = headLimit;
 
         _scratchLength = 0;
         _methodStart = _pathStart = _authorityStart = _cookieStart = -1;
         _methodLength = _pathLength = _authorityLength = 0;
+    }
+
+    /// <summary>Gives a buffer grown for a large block back; the small one stays with the stream.</summary>
+    private void ShrinkScratch()
+    {
+        if (_scratch.Length > ScratchSize)
+        {
+            ReturnScratch();
+        }
     }
 
     private void ReturnScratch()
@@ -139,12 +155,21 @@ internal sealed partial class Http2Stream
     private int Keep(ReadOnlySpan<byte> value, out int length)
     {
         length = value.Length;
-        if (_scratchLength + value.Length > _scratch.Length)
+        int needed = _scratchLength + value.Length;
+        if (needed > _scratch.Length)
         {
-            // The decoder bounds the header list, so this only trips on pseudo-headers and cookies
-            // that together pass the head limit.
-            _headTooLarge = true;
-            return _scratchLength;
+            if (needed > _scratchLimit)
+            {
+                // The decoder bounds the header list, so this only trips on pseudo-headers and cookies
+                // that together pass the head limit.
+                _headTooLarge = true;
+                return _scratchLength;
+            }
+
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(needed, _scratch.Length * 2), _scratchLimit));
+            _scratch.AsSpan(0, _scratchLength).CopyTo(larger);
+            ReturnScratch();
+            _scratch = larger;
         }
 
         int start = _scratchLength;

@@ -181,7 +181,7 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
         _cache.Abandon();
         _request.Release();
         _response.Release();
-        ReturnScratch();
+        ShrinkScratch();
         _body.Reader.Complete();
     }
 
