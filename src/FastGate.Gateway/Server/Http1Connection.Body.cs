@@ -111,7 +111,9 @@ internal sealed partial class Http1Connection
             }
 
             long remaining = _request.ContentLength;
-            var decoder = default(Http1ChunkedDecoder);
+            // A chunked request goes upstream chunked, so its trailer fields go along (RFC 9110 section 6.5).
+            var decoder = new Http1ChunkedDecoder { CaptureTrailers = true };
+            bool lastChunkWritten = false;
             bool chunked = _request.IsChunked;
             while (true)
             {
@@ -145,10 +147,10 @@ internal sealed partial class Http1Connection
 
                                 Http1HeadWriter.WriteBody(upstream, data, chunked: true);
                             }
-                            else if (status == Http1ChunkedStatus.Completed)
+                            else if (status is Http1ChunkedStatus.Trailer or Http1ChunkedStatus.Completed)
                             {
-                                Http1HeadWriter.WriteChunkTerminator(upstream);
-                                done = true;
+                                done = status == Http1ChunkedStatus.Completed;
+                                Http1HeadWriter.WriteTrailerPart(upstream, data, ref lastChunkWritten, end: done);
                             }
                             else
                             {
@@ -248,7 +250,9 @@ internal sealed partial class Http1Connection
 
         var input = connection.Input;
         long remaining = _response.ContentLength;
-        var decoder = default(Http1ChunkedDecoder);
+        // Trailer fields go to a client that gets the body chunked; an HTTP/1.0 client cannot take them.
+        var decoder = new Http1ChunkedDecoder { CaptureTrailers = chunkToClient };
+        bool lastChunkWritten = false;
         try
         {
             while (true)
@@ -290,9 +294,13 @@ internal sealed partial class Http1Connection
                                 {
                                     WriteBodyPart(data, chunkToClient);
                                 }
-                                else if (status == Http1ChunkedStatus.Completed)
+                                else if (status is Http1ChunkedStatus.Trailer or Http1ChunkedStatus.Completed)
                                 {
-                                    done = true;
+                                    done = status == Http1ChunkedStatus.Completed;
+                                    if (chunkToClient)
+                                    {
+                                        Http1HeadWriter.WriteTrailerPart(_output, data, ref lastChunkWritten, end: done);
+                                    }
                                 }
                                 else
                                 {
@@ -321,7 +329,7 @@ internal sealed partial class Http1Connection
                         break;
                 }
 
-                if (done && chunkToClient)
+                if (done && chunkToClient && !lastChunkWritten)
                 {
                     Http1HeadWriter.WriteChunkTerminator(_output);
                 }

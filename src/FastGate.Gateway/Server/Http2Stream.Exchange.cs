@@ -18,6 +18,11 @@ internal sealed partial class Http2Stream
 {
     private RoutePolicy? _policy;
     private UpstreamBodyReader _responseBody;
+
+    // Trailer fields both ways: the client's (a trailing HEADERS block) for a chunked upstream request,
+    // the upstream's (a chunked trailer section) for a trailing HEADERS block to the client.
+    private TrailerFields _requestTrailers;
+    private TrailerFields _responseTrailers;
     private readonly RequestCache _cache = new();
 
     // The body of a gateway-made answer: the problem document, at most ~600 bytes with a 128-byte id.
@@ -204,7 +209,18 @@ internal sealed partial class Http2Stream
 
                 if (done && chunked)
                 {
-                    Http1HeadWriter.WriteChunkTerminator(upstream);
+                    if (_requestTrailers.IsEmpty)
+                    {
+                        Http1HeadWriter.WriteChunkTerminator(upstream);
+                    }
+                    else
+                    {
+                        // The client's trailing HEADERS go upstream as the chunked trailer section
+                        // (with a Content-Length there is no place for them: they are dropped, RFC 9110 section 6.5.1).
+                        upstream.Write("0\r\n"u8);
+                        upstream.Write(_requestTrailers.Lines);
+                        upstream.Write("\r\n"u8);
+                    }
                 }
 
                 var flush = await upstream.FlushAsync().ConfigureAwait(false);
@@ -305,9 +321,33 @@ internal sealed partial class Http2Stream
                         return BodyCopy.Complete;
                     }
 
+                    if (status == UpstreamBodyStatus.Trailer)
+                    {
+                        if (!_responseTrailers.Append(data))
+                        {
+                            input.AdvanceTo(buffer.Start, buffer.End);
+                            return BodyCopy.UpstreamFailed;
+                        }
+
+                        rest = rest.Slice(consumed);
+                        continue;
+                    }
+
                     if (status == UpstreamBodyStatus.Complete)
                     {
+                        bool kept = _responseTrailers.Append(data);
                         input.AdvanceTo(consumed);
+                        if (!kept)
+                        {
+                            return BodyCopy.UpstreamFailed;
+                        }
+
+                        if (!_responseTrailers.IsEmpty)
+                        {
+                            // Trailer fields end the stream as a trailing HEADERS block (RFC 9113 section 8.1).
+                            return WriteTrailers(_responseTrailers) ? BodyCopy.Complete : BodyCopy.ClientFailed;
+                        }
+
                         // The chunked or close-delimited end: END_STREAM on an empty DATA frame.
                         return await _connection.WriteDataAsync(this, default, endStream: true, limits.IdleTimeout).ConfigureAwait(false)
                             ? BodyCopy.Complete
@@ -328,6 +368,29 @@ internal sealed partial class Http2Stream
         {
             return BodyCopy.UpstreamFailed;
         }
+    }
+
+    /// <summary>
+    /// The upstream's trailer fields as a HEADERS block with END_STREAM, lowercase, without
+    /// connection-specific fields (RFC 9113 sections 8.1 and 8.2.2); false when the stream is gone.
+    /// </summary>
+    private bool WriteTrailers(in TrailerFields trailers)
+    {
+        if (!_connection.BeginHeaders(this))
+        {
+            return false;
+        }
+
+        try
+        {
+            trailers.ForEachEndToEnd(_connection, static (connection, name, value) => connection.EncodeField(name, value));
+        }
+        finally
+        {
+            _connection.EndHeaders(this, endStream: true);
+        }
+
+        return true;
     }
 
     /// <summary>HEADERS for the upstream's answer: its end-to-end fields, lowercase (RFC 9113 section 8.2.2).</summary>

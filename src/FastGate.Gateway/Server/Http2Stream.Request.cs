@@ -48,6 +48,7 @@ internal sealed partial class Http2Stream
         }
 
         _headTooLarge = false;
+        _requestTrailers.Clear();
         _request.Begin(headLimit);
         if (_scratch.Length == 0)
         {
@@ -96,8 +97,9 @@ internal sealed partial class Http2Stream
 
         if (_trailers)
         {
-            // Trailer fields are validated and dropped, as the HTTP/1.1 side drops chunked trailers
-            // (RFC 9110 section 6.5.1 lets an intermediary discard them).
+            // Kept for a chunked upstream request (see SendRequestBodyAsync). The header list limit
+            // bounds them below TrailerFields.MaxLength, so nothing is cut here.
+            _requestTrailers.Append(name, value);
             return;
         }
 

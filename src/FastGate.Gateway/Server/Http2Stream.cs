@@ -181,6 +181,9 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
         _cache.Abandon();
         _request.Release();
         _response.Release();
+        // The request's trailers belong to the frame loop, which may still be decoding a trailing
+        // HEADERS block for this stream: it clears them when the object starts its next request.
+        _responseTrailers.Release();
         ShrinkScratch();
         _body.Reader.Complete();
     }
@@ -189,6 +192,8 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
     {
         _forwarder.Dispose();
         _composeAbort?.Dispose();
+        _requestTrailers.Release();
+        _responseTrailers.Release();
         ReturnScratch();
     }
 

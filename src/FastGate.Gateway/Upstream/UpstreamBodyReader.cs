@@ -10,8 +10,10 @@ internal enum UpstreamBodyStatus : byte
     Data,
     /// <summary>Nothing complete in the input; read more (consume up to the returned position).</summary>
     NeedMore,
-    /// <summary>The body ended; consume up to the returned position.</summary>
+    /// <summary>The body ended; consume up to the returned position. A chunked body's last trailer field lines (if any) are in the data.</summary>
     Complete,
+    /// <summary>Trailer field lines of a chunked body (RFC 9112 section 7.1.2), each with its CRLF; consume up to the returned position and call again.</summary>
+    Trailer,
     /// <summary>The upstream closed before the end its framing declared.</summary>
     Truncated,
 }
@@ -31,7 +33,7 @@ internal struct UpstreamBodyReader
     {
         _framing = framing;
         _remaining = contentLength;
-        _chunked = default;
+        _chunked = new Http1ChunkedDecoder { CaptureTrailers = true };
         IsComplete = framing == ResponseFraming.NoBody || (framing == ResponseFraming.ContentLength && contentLength == 0);
     }
 
@@ -75,6 +77,11 @@ internal struct UpstreamBodyReader
                 {
                     IsComplete = true;
                     return UpstreamBodyStatus.Complete;
+                }
+
+                if (status == Http1ChunkedStatus.Trailer)
+                {
+                    return UpstreamBodyStatus.Trailer;
                 }
 
                 return inputCompleted ? UpstreamBodyStatus.Truncated : UpstreamBodyStatus.NeedMore;

@@ -12,8 +12,18 @@ internal enum Http1ChunkedStatus : byte
     /// <summary>Nothing complete to consume; call again with more input.</summary>
     NeedMoreData,
 
-    /// <summary>The last-chunk, the trailer section and its final CRLF were consumed.</summary>
+    /// <summary>
+    /// The last-chunk, the trailer section and its final CRLF were consumed. With
+    /// <see cref="Http1ChunkedDecoder.CaptureTrailers"/>, the data holds the trailer field lines not yet
+    /// returned (possibly none), each with its CRLF, without the final CRLF.
+    /// </summary>
     Completed,
+
+    /// <summary>
+    /// Only with <see cref="Http1ChunkedDecoder.CaptureTrailers"/>: complete trailer field lines (each
+    /// with its CRLF), validated; more may follow before <see cref="Completed"/>.
+    /// </summary>
+    Trailer,
 }
 
 /// <summary>
@@ -23,8 +33,8 @@ internal enum Http1ChunkedStatus : byte
 /// </summary>
 /// <remarks>
 /// Chunk extensions are validated and ignored (RFC 9112 section 7.1.1). Trailer fields are validated
-/// like header fields and discarded, which RFC 9110 section 6.5.1 permits: the gateway does not
-/// forward them.
+/// like header fields; a caller that relays them (RFC 9110 section 6.5) sets <see cref="CaptureTrailers"/>
+/// and gets their lines back, the others are discarded (which section 6.5.1 permits).
 /// </remarks>
 [SkipLocalsInit]
 internal struct Http1ChunkedDecoder
@@ -54,6 +64,9 @@ internal struct Http1ChunkedDecoder
 
     /// <summary>Payload bytes returned so far, so that a caller can enforce a body limit.</summary>
     public readonly long BytesDecoded => _bytesDecoded;
+
+    /// <summary>Return the trailer field lines (<see cref="Http1ChunkedStatus.Trailer"/>) instead of dropping them.</summary>
+    public bool CaptureTrailers { readonly get; set; }
 
     /// <summary>
     /// Decodes from <paramref name="reader"/> until it can return payload, needs more input, or the body
@@ -103,13 +116,25 @@ internal struct Http1ChunkedDecoder
                     break;
 
                 case State.Trailer:
-                    if (!TryReadTrailer(ref reader))
+                {
+                    long before = reader.Consumed;
+                    var start = reader.Position;
+                    bool done = TryReadTrailer(ref reader);
+                    long lines = reader.Consumed - before - (done ? 2 : 0);
+                    if (CaptureTrailers && lines > 0)
                     {
-                        return Http1ChunkedStatus.NeedMoreData;
+                        // The final line of a complete section is the CRLF the field parser requires.
+                        data = reader.Sequence.Slice(start, lines);
                     }
 
-                    _state = State.Completed;
-                    return Http1ChunkedStatus.Completed;
+                    if (done)
+                    {
+                        _state = State.Completed;
+                        return Http1ChunkedStatus.Completed;
+                    }
+
+                    return CaptureTrailers && lines > 0 ? Http1ChunkedStatus.Trailer : Http1ChunkedStatus.NeedMoreData;
+                }
 
                 default:
                     return Http1ChunkedStatus.Completed;

@@ -54,6 +54,30 @@ internal static class Http1HeadWriter
     /// <summary>last-chunk with an empty trailer section: "0\r\n\r\n".</summary>
     public static void WriteChunkTerminator(IBufferWriter<byte> writer) => writer.Write("0\r\n\r\n"u8);
 
+    /// <summary>
+    /// Writes part of a chunked body's end with trailer fields (RFC 9112 section 7.1.2): the last-chunk
+    /// first (when <paramref name="lastChunkWritten"/> is false), then <paramref name="lines"/> (field
+    /// lines, each with its CRLF), and the final CRLF when <paramref name="end"/>.
+    /// </summary>
+    public static void WriteTrailerPart(IBufferWriter<byte> writer, in ReadOnlySequence<byte> lines, ref bool lastChunkWritten, bool end)
+    {
+        if (!lastChunkWritten)
+        {
+            writer.Write("0\r\n"u8);
+            lastChunkWritten = true;
+        }
+
+        foreach (var segment in lines)
+        {
+            writer.Write(segment.Span);
+        }
+
+        if (end)
+        {
+            writer.Write("\r\n"u8);
+        }
+    }
+
     /// <summary>Writes a non-negative decimal integer (for Content-Length and similar fields).</summary>
     public static void WriteDecimal(IBufferWriter<byte> writer, long value)
     {

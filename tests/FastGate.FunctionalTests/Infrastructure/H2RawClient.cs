@@ -25,6 +25,9 @@ internal sealed record H2Response(int Status, IReadOnlyList<KeyValuePair<string,
     public string BodyText => Encoding.UTF8.GetString(Body);
 
     public string? Header(string name) => Headers.Where(h => h.Key == name).Select(h => h.Value).FirstOrDefault();
+
+    /// <summary>The fields of a trailing HEADERS block, if the stream ended with one.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Trailers { get; init; } = [];
 }
 
 /// <summary>
@@ -128,6 +131,7 @@ internal sealed class H2RawClient : IDisposable
 
     /// <summary>Fields decoded so far per stream: every header block is decoded as it arrives, so HPACK stays in step.</summary>
     private readonly Dictionary<int, List<KeyValuePair<string, string>>> _fields = [];
+    private readonly Dictionary<int, List<KeyValuePair<string, string>>> _trailerFields = [];
 
     /// <summary>Gives back connection and stream window for every DATA frame read (as a real client does).</summary>
     public bool AutoWindowUpdate { get; set; } = true;
@@ -159,6 +163,17 @@ internal sealed class H2RawClient : IDisposable
             if (!_fields.TryGetValue(frame.StreamId, out var list))
             {
                 _fields[frame.StreamId] = list = [];
+            }
+
+            // A HEADERS block after a final response head is the trailer section (RFC 9113 section 8.1).
+            if (frame.Type == Http2FrameType.Headers && list.Any(h => h.Key == ":status" && h.Value[0] != '1'))
+            {
+                _trailerFields[frame.StreamId] = [];
+            }
+
+            if (_trailerFields.TryGetValue(frame.StreamId, out var trailers))
+            {
+                list = trailers;
             }
 
             var handler = new Collect(list);
@@ -317,8 +332,9 @@ internal sealed class H2RawClient : IDisposable
             {
                 var headers = _fields[streamId];
                 _fields.Remove(streamId);
+                _trailerFields.Remove(streamId, out var trailers);
                 int status = int.Parse(headers.First(h => h.Key == ":status").Value, System.Globalization.CultureInfo.InvariantCulture);
-                return new H2Response(status, headers, body.ToArray(), dataFrames);
+                return new H2Response(status, headers, body.ToArray(), dataFrames) { Trailers = trailers ?? [] };
             }
         }
     }

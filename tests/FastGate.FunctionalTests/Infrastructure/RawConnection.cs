@@ -13,6 +13,9 @@ internal sealed record RawResponse(int Status, string StatusLine, IReadOnlyList<
         Headers.Where(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault();
 
     public bool HasHeader(string name) => Headers.Any(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The trailer section's lines of a chunked body, as received.</summary>
+    public List<string> TrailerLines { get; } = [];
 }
 
 /// <summary>A raw TCP client that writes exact bytes and reads responses byte by byte.</summary>
@@ -188,8 +191,9 @@ internal sealed class RawConnection : IDisposable
                 long size = Convert.ToInt64(sizeLine.Split(';')[0], 16);
                 if (size == 0)
                 {
-                    while (ReadLine().Length != 0)
+                    for (var line = ReadLine(); line.Length != 0; line = ReadLine())
                     {
+                        response.TrailerLines.Add(line);
                     }
 
                     break;

@@ -238,6 +238,61 @@ public class Http1ChunkedDecoderTests
     }
 
     /// <summary>Reads until NeedMoreData (false) or Completed (true), appending payload.</summary>
+    [Theory]
+    [InlineData("5\r\nhello\r\n0\r\nX-Trailer: v\r\nOther:w\r\n\r\n", "X-Trailer: v\r\nOther:w\r\n")]
+    [InlineData("5\r\nhello\r\n0\r\n\r\n", "")]
+    [InlineData("0;ext\r\nT: 1\r\n\r\n", "T: 1\r\n")]
+    public void Captured_trailer_lines_come_back_whole_however_the_input_is_cut(string body, string expectedLines)
+    {
+        byte[] input = TestInput.Bytes(body);
+        for (int cut = 0; cut <= input.Length; cut++)
+        {
+            var decoder = new Http1ChunkedDecoder { CaptureTrailers = true };
+            var lines = new List<byte>();
+            var first = new SequenceReader<byte>(TestInput.Single(input.AsMemory(0, cut)));
+            bool done = DrainTrailers(ref decoder, ref first, lines);
+            if (!done)
+            {
+                var second = new SequenceReader<byte>(TestInput.Single(input.AsMemory((int)first.Consumed)));
+                Assert.True(DrainTrailers(ref decoder, ref second, lines));
+                Assert.Equal(input.Length - first.Consumed, second.Consumed);
+            }
+
+            Assert.Equal(expectedLines, TestInput.Text(lines.ToArray()));
+        }
+    }
+
+    [Fact]
+    public void Without_capture_trailer_lines_are_validated_and_dropped()
+    {
+        var decoder = new Http1ChunkedDecoder();
+        var reader = new SequenceReader<byte>(TestInput.Single(TestInput.Bytes("0\r\nX-Trailer: v\r\n\r\n")));
+        Assert.Equal(Http1ChunkedStatus.Completed, decoder.Read(ref reader, out var data));
+        Assert.True(data.IsEmpty);
+    }
+
+    private static bool DrainTrailers(ref Http1ChunkedDecoder decoder, ref SequenceReader<byte> reader, List<byte> lines)
+    {
+        while (true)
+        {
+            var status = decoder.Read(ref reader, out ReadOnlySequence<byte> data);
+            switch (status)
+            {
+                case Http1ChunkedStatus.Data:
+                    break;
+                case Http1ChunkedStatus.Trailer:
+                    Assert.False(data.IsEmpty);
+                    lines.AddRange(data.ToArray());
+                    break;
+                case Http1ChunkedStatus.Completed:
+                    lines.AddRange(data.ToArray());
+                    return true;
+                default:
+                    return false;
+            }
+        }
+    }
+
     private static bool Drain(ref Http1ChunkedDecoder decoder, ref SequenceReader<byte> reader, List<byte> output)
     {
         while (true)
