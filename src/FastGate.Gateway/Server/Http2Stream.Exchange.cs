@@ -114,12 +114,18 @@ internal sealed partial class Http2Stream
             return failed;
         }
 
-        // Interim (1xx) answers are dropped: HTTP/2 could carry them, but no client of the gateway
-        // waits for one (100-continue is answered by the stream's window, RFC 9113 section 8.1).
+        // Interim (1xx) answers other than 100 (which was for the gateway: the stream's window already
+        // lets the client send its body) go to the client as HEADERS without END_STREAM before the final
+        // ones (RFC 9113 section 8.1), e.g. 103 Early Hints.
         _response.Begin(UpstreamForwarder.MaxResponseHead);
         var head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim: false).ConfigureAwait(false);
         while (head == ResponseHeadStatus.Interim)
         {
+            if (_response.StatusCode != 100)
+            {
+                WriteInterimHead();
+            }
+
             _response.Reset();
             head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim: true).ConfigureAwait(false);
         }
@@ -367,6 +373,32 @@ internal sealed partial class Http2Stream
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             return BodyCopy.UpstreamFailed;
+        }
+    }
+
+    /// <summary>An interim answer's HEADERS (no END_STREAM): its status and end-to-end fields, lowercase.</summary>
+    private void WriteInterimHead()
+    {
+        if (!_connection.BeginHeaders(this))
+        {
+            // The stream is gone; the final answer's write finds that out too.
+            return;
+        }
+
+        try
+        {
+            _connection.EncodeStatus(_response.StatusCode);
+            for (int i = 0; i < _response.HeaderCount; i++)
+            {
+                if (!_response.StaysBehind(i))
+                {
+                    _connection.EncodeField(_response.HeaderName(i), _response.HeaderValue(i));
+                }
+            }
+        }
+        finally
+        {
+            _connection.EndHeaders(this, endStream: false);
         }
     }
 

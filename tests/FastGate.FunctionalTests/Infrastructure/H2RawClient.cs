@@ -28,6 +28,9 @@ internal sealed record H2Response(int Status, IReadOnlyList<KeyValuePair<string,
 
     /// <summary>The fields of a trailing HEADERS block, if the stream ended with one.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Trailers { get; init; } = [];
+
+    /// <summary>The interim (1xx) heads that came before the final one, in order.</summary>
+    public IReadOnlyList<IReadOnlyList<KeyValuePair<string, string>>> Interim { get; init; } = [];
 }
 
 /// <summary>
@@ -132,6 +135,7 @@ internal sealed class H2RawClient : IDisposable
     /// <summary>Fields decoded so far per stream: every header block is decoded as it arrives, so HPACK stays in step.</summary>
     private readonly Dictionary<int, List<KeyValuePair<string, string>>> _fields = [];
     private readonly Dictionary<int, List<KeyValuePair<string, string>>> _trailerFields = [];
+    private readonly Dictionary<int, List<List<KeyValuePair<string, string>>>> _interimFields = [];
 
     /// <summary>Gives back connection and stream window for every DATA frame read (as a real client does).</summary>
     public bool AutoWindowUpdate { get; set; } = true;
@@ -162,6 +166,18 @@ internal sealed class H2RawClient : IDisposable
         {
             if (!_fields.TryGetValue(frame.StreamId, out var list))
             {
+                _fields[frame.StreamId] = list = [];
+            }
+
+            // A HEADERS block after an interim (1xx) head starts the next head (RFC 9113 section 8.1).
+            if (frame.Type == Http2FrameType.Headers && list.Any(h => h.Key == ":status" && h.Value[0] == '1'))
+            {
+                if (!_interimFields.TryGetValue(frame.StreamId, out var interims))
+                {
+                    _interimFields[frame.StreamId] = interims = [];
+                }
+
+                interims.Add(list);
                 _fields[frame.StreamId] = list = [];
             }
 
@@ -333,8 +349,9 @@ internal sealed class H2RawClient : IDisposable
                 var headers = _fields[streamId];
                 _fields.Remove(streamId);
                 _trailerFields.Remove(streamId, out var trailers);
+                _interimFields.Remove(streamId, out var interims);
                 int status = int.Parse(headers.First(h => h.Key == ":status").Value, System.Globalization.CultureInfo.InvariantCulture);
-                return new H2Response(status, headers, body.ToArray(), dataFrames) { Trailers = trailers ?? [] };
+                return new H2Response(status, headers, body.ToArray(), dataFrames) { Trailers = trailers ?? [], Interim = interims ?? [] };
             }
         }
     }

@@ -10,9 +10,10 @@ namespace FastGate.FunctionalTests.Proxy;
 /// <summary>
 /// Trailer fields (RFC 9110 section 6.5) travel both ways: a chunked request's trailer section reaches a
 /// chunked upstream request, an upstream's chunked trailer section reaches the client (chunked for
-/// HTTP/1.1, a trailing HEADERS block for HTTP/2, RFC 9113 section 8.1).
+/// HTTP/1.1, a trailing HEADERS block for HTTP/2, RFC 9113 section 8.1). Interim answers (1xx, RFC 9110
+/// section 15.2) other than 100 reach an HTTP/2 client as HEADERS before the final ones.
 /// </summary>
-public sealed class TrailersTests
+public sealed class TrailersAndInterimTests
 {
     private const string ChunkedWithTrailers =
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -108,5 +109,24 @@ public sealed class TrailersTests
 
         Assert.Equal(200, response.Status);
         Assert.Equal("hello checksum=abc123", response.BodyText);
+    }
+
+    [Fact]
+    public async Task Http2_client_gets_an_interim_103_as_headers_before_the_final_answer_and_never_a_100()
+    {
+        await using var upstream = RawUpstream.Answering(
+            "HTTP/1.1 100 Continue\r\n\r\n"
+            + "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        await using var gateway = await StartAsync(upstream);
+        using var client = H2RawClient.Connect(gateway.Port);
+
+        client.SendHeaders(1, H2RawClient.Get("/hints"));
+        var response = client.ReadResponse(1);
+
+        var interim = Assert.Single(response.Interim);
+        Assert.Equal([new(":status", "103"), new("link", "</style.css>; rel=preload")], interim);
+        Assert.Equal(200, response.Status);
+        Assert.Equal("ok", response.BodyText);
     }
 }
