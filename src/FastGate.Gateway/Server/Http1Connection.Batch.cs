@@ -66,83 +66,41 @@ internal sealed partial class Http1Connection
             return BodyCopy.ClientFailed;
         }
 
-        long remaining = _request.ContentLength;
-        var decoder = default(Http1ChunkedDecoder);
+        var state = new ClientBody(_request);
+        var sink = new BufferBodySink(body);
         while (true)
         {
-            SetClientDeadline(WaitKind.Client, limits.IdleTimeout);
-            var result = await _input.ReadAsync().ConfigureAwait(false);
-            ClearClientDeadline();
-            var buffer = result.Buffer;
-            if (result.IsCanceled)
+            if (await ReadClientBodyAsync(limits).ConfigureAwait(false) is not { } result)
             {
-                _input.AdvanceTo(buffer.Start);
                 return BodyCopy.ClientFailed;
             }
 
-            bool done = false;
-            if (_request.IsChunked)
+            if (ConsumeClientBody(limits, result, ref state, ref sink) is { } step)
             {
-                var reader = new SequenceReader<byte>(buffer);
-                try
-                {
-                    while (!done)
-                    {
-                        var status = decoder.Read(ref reader, out var data);
-                        if (status == Http1ChunkedStatus.Data)
-                        {
-                            if (decoder.BytesDecoded > limits.MaxRequestBody)
-                            {
-                                _input.AdvanceTo(reader.Position, buffer.End);
-                                return BodyCopy.TooLarge;
-                            }
-
-                            foreach (var segment in data)
-                            {
-                                body.Write(segment.Span);
-                            }
-                        }
-                        else
-                        {
-                            done = status == Http1ChunkedStatus.Completed;
-                            if (!done)
-                            {
-                                break;
-                            }
-                        }
-                    }
-                }
-                catch (Http1ParseException)
-                {
-                    _runtime.Metrics.OnBadRequest();
-                    _input.AdvanceTo(buffer.Start, buffer.End);
-                    return BodyCopy.Malformed;
-                }
-
-                _input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
-            }
-            else
-            {
-                var slice = buffer.Length > remaining ? buffer.Slice(0, remaining) : buffer;
-                foreach (var segment in slice)
-                {
-                    body.Write(segment.Span);
-                }
-
-                remaining -= slice.Length;
-                done = remaining == 0;
-                _input.AdvanceTo(slice.End);
-            }
-
-            if (done)
-            {
-                return BodyCopy.Complete;
+                return step;
             }
 
             if (result.IsCompleted)
             {
+                // The client closed before the end of its body.
                 return BodyCopy.ClientFailed;
             }
+        }
+    }
+
+    /// <summary>Keeps a batch body whole (it is parsed as one JSON array); trailer fields are dropped.</summary>
+    private readonly struct BufferBodySink(ArrayBufferWriter<byte> body) : IClientBodySink
+    {
+        public void OnData(in ReadOnlySequence<byte> data)
+        {
+            foreach (var segment in data)
+            {
+                body.Write(segment.Span);
+            }
+        }
+
+        public void OnTrailer(in ReadOnlySequence<byte> lines, bool end)
+        {
         }
     }
 }

@@ -110,74 +110,19 @@ internal sealed partial class Http1Connection
                 return BodyCopy.ClientFailed;
             }
 
-            long remaining = _request.ContentLength;
-            // A chunked request goes upstream chunked, so its trailer fields go along (RFC 9110 section 6.5).
-            var decoder = new Http1ChunkedDecoder { CaptureTrailers = true };
-            bool lastChunkWritten = false;
-            bool chunked = _request.IsChunked;
+            var body = new ClientBody(_request);
+            var sink = new UpstreamBodySink(upstream, _request.IsChunked);
             while (true)
             {
-                SetClientDeadline(WaitKind.Client, limits.IdleTimeout);
-                var result = await _input.ReadAsync().ConfigureAwait(false);
-                ClearClientDeadline();
-                var buffer = result.Buffer;
-                if (result.IsCanceled)
+                if (await ReadClientBodyAsync(limits).ConfigureAwait(false) is not { } result)
                 {
-                    _input.AdvanceTo(buffer.Start);
                     return BodyCopy.ClientFailed;
                 }
 
-                bool done;
-                if (chunked)
+                var step = ConsumeClientBody(limits, result, ref body, ref sink);
+                if (step is BodyCopy.Malformed or BodyCopy.TooLarge)
                 {
-                    var reader = new SequenceReader<byte>(buffer);
-                    done = false;
-                    try
-                    {
-                        while (!done)
-                        {
-                            var status = decoder.Read(ref reader, out var data);
-                            if (status == Http1ChunkedStatus.Data)
-                            {
-                                if (decoder.BytesDecoded > limits.MaxRequestBody)
-                                {
-                                    _input.AdvanceTo(reader.Position, buffer.End);
-                                    return BodyCopy.TooLarge;
-                                }
-
-                                Http1HeadWriter.WriteBody(upstream, data, chunked: true);
-                            }
-                            else if (status is Http1ChunkedStatus.Trailer or Http1ChunkedStatus.Completed)
-                            {
-                                done = status == Http1ChunkedStatus.Completed;
-                                Http1HeadWriter.WriteTrailerPart(upstream, data, ref lastChunkWritten, end: done);
-                            }
-                            else
-                            {
-                                break;
-                            }
-                        }
-                    }
-                    catch (Http1ParseException)
-                    {
-                        _runtime.Metrics.OnBadRequest();
-                        _input.AdvanceTo(buffer.Start, buffer.End);
-                        return BodyCopy.Malformed;
-                    }
-
-                    _input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
-                }
-                else
-                {
-                    var slice = buffer.Length > remaining ? buffer.Slice(0, remaining) : buffer;
-                    foreach (var segment in slice)
-                    {
-                        upstream.Write(segment.Span);
-                    }
-
-                    remaining -= slice.Length;
-                    done = remaining == 0;
-                    _input.AdvanceTo(slice.End);
+                    return step.Value;
                 }
 
                 var flush = await upstream.FlushAsync().ConfigureAwait(false);
@@ -186,7 +131,7 @@ internal sealed partial class Http1Connection
                     return BodyCopy.UpstreamFailed;
                 }
 
-                if (done)
+                if (step == BodyCopy.Complete)
                 {
                     return BodyCopy.Complete;
                 }
@@ -202,6 +147,110 @@ internal sealed partial class Http1Connection
         {
             return BodyCopy.UpstreamFailed;
         }
+    }
+
+    /// <summary>One read of the client's body, bounded by the idle timeout; null when it stalled or was cancelled.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult?> ReadClientBodyAsync(LimitsModel limits)
+    {
+        SetClientDeadline(WaitKind.Client, limits.IdleTimeout);
+        var result = await _input.ReadAsync().ConfigureAwait(false);
+        ClearClientDeadline();
+        if (result.IsCanceled)
+        {
+            _input.AdvanceTo(result.Buffer.Start);
+            return null;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Takes what one read holds of the client's body (RFC 9112 section 6.3: a declared length or
+    /// chunked), hands the payload and any trailer lines to <paramref name="sink"/>, and consumes it
+    /// from the input. Returns <see cref="BodyCopy.Complete"/> at the body's end, null when more is to
+    /// come (the caller checks for a close), or the refusal (malformed chunk, max_request_body passed).
+    /// </summary>
+    private BodyCopy? ConsumeClientBody<TSink>(LimitsModel limits, in ReadResult result, ref ClientBody body, ref TSink sink)
+        where TSink : struct, IClientBodySink
+    {
+        var buffer = result.Buffer;
+        if (!_request.IsChunked)
+        {
+            var slice = buffer.Length > body.Remaining ? buffer.Slice(0, body.Remaining) : buffer;
+            sink.OnData(slice);
+            body.Remaining -= slice.Length;
+            _input.AdvanceTo(slice.End);
+            return body.Remaining == 0 ? BodyCopy.Complete : null;
+        }
+
+        var reader = new SequenceReader<byte>(buffer);
+        bool done = false;
+        try
+        {
+            while (!done)
+            {
+                var status = body.Decoder.Read(ref reader, out var data);
+                if (status == Http1ChunkedStatus.Data)
+                {
+                    if (body.Decoder.BytesDecoded > limits.MaxRequestBody)
+                    {
+                        _input.AdvanceTo(reader.Position, buffer.End);
+                        return BodyCopy.TooLarge;
+                    }
+
+                    sink.OnData(data);
+                }
+                else if (status is Http1ChunkedStatus.Trailer or Http1ChunkedStatus.Completed)
+                {
+                    done = status == Http1ChunkedStatus.Completed;
+                    sink.OnTrailer(data, end: done);
+                }
+                else
+                {
+                    break;
+                }
+            }
+        }
+        catch (Http1ParseException)
+        {
+            _runtime.Metrics.OnBadRequest();
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            return BodyCopy.Malformed;
+        }
+
+        _input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
+        return done ? BodyCopy.Complete : null;
+    }
+
+    /// <summary>Where the request body is decoding: the chunked decoder or the bytes left of a declared length.</summary>
+    private struct ClientBody(RequestHead request)
+    {
+        // Trailer lines are captured; a sink that cannot use them drops them.
+        public Http1ChunkedDecoder Decoder = new() { CaptureTrailers = true };
+        public long Remaining = request.ContentLength;
+    }
+
+    /// <summary>Receives a request body's payload and trailer lines as <see cref="ConsumeClientBody"/> decodes them.</summary>
+    private interface IClientBodySink
+    {
+        void OnData(in ReadOnlySequence<byte> data);
+
+        void OnTrailer(in ReadOnlySequence<byte> lines, bool end);
+    }
+
+    /// <summary>
+    /// Re-frames the body for the upstream: as it came with a Content-Length, chunked otherwise, with
+    /// the trailer section (RFC 9110 section 6.5) after the last chunk.
+    /// </summary>
+    private struct UpstreamBodySink(PipeWriter upstream, bool chunked) : IClientBodySink
+    {
+        private bool _lastChunkWritten;
+
+        public readonly void OnData(in ReadOnlySequence<byte> data) => Http1HeadWriter.WriteBody(upstream, data, chunked);
+
+        public void OnTrailer(in ReadOnlySequence<byte> lines, bool end) =>
+            Http1HeadWriter.WriteTrailerPart(upstream, lines, ref _lastChunkWritten, end);
     }
 
     /// <summary>Reads response heads until the final one; interim answers are relayed or dropped.</summary>
