@@ -512,4 +512,61 @@ public sealed class Http2ConformanceTests(H2GatewayFixture fixture) : IClassFixt
             }
         }
     }
+
+    // Section 6.1: DATA on a stream the client reset (closed) is a stream error STREAM_CLOSED.
+    [Fact]
+    public void Data_after_the_clients_reset_is_a_stream_error_stream_closed()
+    {
+        using var client = Connect();
+        client.SendHeaders(1, Post("/slow"), endStream: false);
+        client.SendRst(1, Http2ErrorCode.Cancel);
+        client.SendData(1, "x"u8.ToArray(), endStream: false);
+        client.ExpectReset(1, Http2ErrorCode.StreamClosed);
+        AssertStillServes(client, 3);
+    }
+
+    // Section 9.2: TLS 1.2 or later only; section 9.2.2: over TLS 1.2, only ephemeral key exchange with an
+    // AEAD cipher (a suite on the Appendix A block list never gets as far as HTTP/2).
+    [Theory]
+    [InlineData("-tls1_1", "DEFAULT:@SECLEVEL=0", false)]
+    [InlineData("-tls1_2", "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0", false)]
+    [InlineData("-tls1_2", "ECDHE-ECDSA-AES128-GCM-SHA256", true)]
+    public async Task Tls_below_1_2_and_blocklisted_suites_are_refused(string version, string ciphers, bool accepted)
+    {
+        using var certificates = FastGate.Gateway.Tests.Tls.TestCertificates.Create();
+        await using var gateway = await TestGateway.StartAsync(TestGateway.ProxyRoutes([fixture.Backend]), tls: certificates);
+        var (_, output) = await Http2ClientsTests.RunAsync("/bin/sh", "-c",
+            $"openssl s_client -connect 127.0.0.1:{gateway.TlsPort} {version} -cipher '{ciphers}' -alpn h2 </dev/null");
+        if (accepted)
+        {
+            Assert.Contains("New, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256", output, StringComparison.Ordinal);
+            Assert.Contains("ALPN protocol: h2", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("Cipher is (NONE)", output, StringComparison.Ordinal);
+        }
+    }
+
+    // Section 9.2.1: over TLS 1.2, no TLS compression and no renegotiation: a client's renegotiation ends
+    // the connection (a GOAWAY cannot be sent mid-handshake), while the same connection without it stays up.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Tls12_has_no_compression_and_renegotiation_ends_the_connection(bool renegotiate)
+    {
+        using var certificates = FastGate.Gateway.Tests.Tls.TestCertificates.Create();
+        await using var gateway = await TestGateway.StartAsync(TestGateway.ProxyRoutes([fixture.Backend]), tls: certificates);
+        string input = renegotiate ? "printf 'R\\n'; " : string.Empty;
+        var (_, output) = await Http2ClientsTests.RunAsync("/bin/sh", "-c",
+            $"(sleep 1; {input}sleep 1) | openssl s_client -connect 127.0.0.1:{gateway.TlsPort} -tls1_2 -alpn h2");
+        Assert.Contains("Compression: NONE", output, StringComparison.Ordinal);
+        Assert.Contains("ALPN protocol: h2", output, StringComparison.Ordinal);
+        // s_client prints DONE when its input ends with the connection still up.
+        Assert.Equal(!renegotiate, output.Contains("DONE", StringComparison.Ordinal));
+        if (renegotiate)
+        {
+            Assert.Contains("RENEGOTIATING", output, StringComparison.Ordinal);
+        }
+    }
 }
