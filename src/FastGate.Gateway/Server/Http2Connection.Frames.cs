@@ -202,16 +202,18 @@ internal sealed partial class Http2Connection
     {
         int id = header.StreamId;
         ReadOnlySequence<byte> fragment;
+        bool dependsOnItself = false;
         try
         {
             fragment = Http2FrameReader.ReadHeaders(header, payload, out _);
         }
         catch (Http2StreamException)
         {
-            // A stream depending on itself (section 5.3.1): its field block was not decoded, so the
-            // HPACK state cannot be kept in step; the whole connection fails.
-            Http2Throw.Connection(Http2ErrorCode.ProtocolError);
-            return;
+            // A stream depending on itself is a stream error PROTOCOL_ERROR (RFC 9113 section 5.3.1).
+            // The block is read past the (ignored) priority fields and still decoded below, so HPACK
+            // stays in step (section 4.3) and only this stream is reset.
+            fragment = Http2FrameReader.ReadHeaders(header with { Flags = header.Flags & ~Http2Flags.Priority }, payload, out _).Slice(5);
+            dependsOnItself = true;
         }
 
         if ((id & 1) == 0)
@@ -238,6 +240,10 @@ internal sealed partial class Http2Connection
             {
                 _headerRefusal = Http2ErrorCode.StreamClosed;
             }
+            else if (dependsOnItself)
+            {
+                ResetStream(existing, Http2ErrorCode.ProtocolError);
+            }
             else
             {
                 _headerTarget = existing;
@@ -261,6 +267,10 @@ internal sealed partial class Http2Connection
             if (_goAwaySent)
             {
                 // After GOAWAY new streams are ignored (section 6.8); the block still goes through HPACK.
+            }
+            else if (dependsOnItself)
+            {
+                _headerRefusal = Http2ErrorCode.ProtocolError;
             }
             else if (Volatile.Read(ref _busyStreams) >= _limits.H2MaxConcurrentStreams)
             {

@@ -307,7 +307,6 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
     [InlineData("goaway-on-stream", (uint)Http2ErrorCode.ProtocolError)]
     [InlineData("hpack-invalid-index", (uint)Http2ErrorCode.CompressionError)]
     [InlineData("hpack-table-size-update-too-large", (uint)Http2ErrorCode.CompressionError)]
-    [InlineData("headers-self-dependency", (uint)Http2ErrorCode.ProtocolError)]
     [InlineData("padding-too-long", (uint)Http2ErrorCode.ProtocolError)]
     [InlineData("data-padding-too-long", (uint)Http2ErrorCode.ProtocolError)]
     [InlineData("headers-on-stream-0", (uint)Http2ErrorCode.ProtocolError)]
@@ -407,9 +406,6 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
             case "hpack-table-size-update-too-large":
                 // 001xxxxx: a dynamic table size update to 8192, above the 4096 we allow.
                 client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream, 1, [0x3F, 0xE1, 0x3F, .. get]);
-                break;
-            case "headers-self-dependency":
-                client.SendFrame(Http2FrameType.Headers, Http2Flags.EndHeaders | Http2Flags.EndStream | Http2Flags.Priority, 1, [0, 0, 0, 1, 16, .. get]);
                 break;
             case "data-padding-too-long":
                 client.SendHeaders(1, [(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", "/slow")], endStream: false);
