@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="${1:-all}"
-test_pkgs=(curl python3 python3-h2 nghttp2-client redis-server)
+test_pkgs=(curl openssl python3 python3-h2 nghttp2-client redis-server)
 load_pkgs=(wrk nginx-light haproxy util-linux procps)
 case "$mode" in
   test) pkgs=("${test_pkgs[@]}") ;;
