@@ -195,19 +195,20 @@ internal struct JsonStreamValidator
                 continue;
             }
 
+            int valueEnd = 0;
             var value = c switch
             {
-                (byte)'"' => ScanString(block, i + 1, out int stringEnd) is var s ? (s, stringEnd) : default,
-                (byte)'t' => (ScanLiteral(block, i, "true"u8), i + 4),
-                (byte)'f' => (ScanLiteral(block, i, "false"u8), i + 5),
-                (byte)'n' => (ScanLiteral(block, i, "null"u8), i + 4),
-                (byte)'-' or (>= (byte)'0' and <= (byte)'9') => ScanNumber(block, i, isFinalBlock, out int numberEnd) is var n ? (n, numberEnd) : default,
-                _ => (Scan.Invalid, 0),
+                (byte)'"' => ScanString(block, i + 1, out valueEnd),
+                (byte)'t' => ScanLiteral(block, i, "true"u8, out valueEnd),
+                (byte)'f' => ScanLiteral(block, i, "false"u8, out valueEnd),
+                (byte)'n' => ScanLiteral(block, i, "null"u8, out valueEnd),
+                (byte)'-' or (>= (byte)'0' and <= (byte)'9') => ScanNumber(block, i, isFinalBlock, out valueEnd),
+                _ => Scan.Invalid,
             };
 
-            if (value.Item1 != Scan.Token)
+            if (value != Scan.Token)
             {
-                result = value.Item1 == Scan.Invalid || isFinalBlock ? JsonValidation.Invalid : JsonValidation.NeedMore;
+                result = value == Scan.Invalid || isFinalBlock ? JsonValidation.Invalid : JsonValidation.NeedMore;
                 break;
             }
 
@@ -215,7 +216,7 @@ internal struct JsonStreamValidator
             started = true;
             expect = depth == 0 ? Expect.Done : Expect.CommaOrClose;
             complete |= depth == 0;
-            committed = value.Item2;
+            committed = valueEnd;
         }
 
         _objects = objects;
@@ -382,8 +383,9 @@ internal struct JsonStreamValidator
         return Scan.Token;
     }
 
-    private static Scan ScanLiteral(ReadOnlySpan<byte> block, int i, ReadOnlySpan<byte> literal)
+    private static Scan ScanLiteral(ReadOnlySpan<byte> block, int i, ReadOnlySpan<byte> literal, out int end)
     {
+        end = i + literal.Length;
         var rest = block[i..];
         if (rest.Length >= literal.Length)
         {
