@@ -20,6 +20,7 @@ public class ResponseMergerBenchmarks
     private readonly ArraySink _sink = new();
     private byte[] _tiny = [];
     private byte[] _small = [];
+    private byte[] _medium = [];
     private byte[] _large = [];
     private MemorySource[] _sources = [];
 
@@ -28,6 +29,7 @@ public class ResponseMergerBenchmarks
     {
         _tiny = "{\"id\":42,\"ok\":true}"u8.ToArray();
         _small = Document(1024);
+        _medium = Document(16 * 1024);
         _large = Document(64 * 1024);
         _sources = [.. Enumerable.Range(0, 5).Select(_ => new MemorySource())];
     }
@@ -76,6 +78,10 @@ public class ResponseMergerBenchmarks
 
     [Benchmark]
     public int Merge5Parts1KiB() => Merge(5, _small);
+
+    /// <summary>Parts that still fit the window whole, in four 4 KiB segments each.</summary>
+    [Benchmark]
+    public int Merge5Parts16KiB() => Merge(5, _medium);
 
     [Benchmark]
     public int Merge5Parts64KiB() => Merge(5, _large);

@@ -98,6 +98,8 @@ internal sealed class ResponseMerger
     private TaskCompletionSource? _readyWaiter;
 
     private CancellationTokenSource _abort = null!;
+    // The idle bound of a streaming part's reads; one per merge, reset after each read.
+    private CancellationTokenSource? _streamIdle;
     private TimeSpan _idleTimeout;
     private int _requiredPending;
     private bool _anyWritten;
@@ -134,10 +136,11 @@ internal sealed class ResponseMerger
             _headGate.TrySetResult(-1);
         }
 
-        var fills = new Task[parts.Length];
+        // Each fill queues its part when it ends, whatever happens (it never throws): the queue's count
+        // tells when all have ended, so the fills' tasks are not kept (no task array, no WhenAll).
         for (int i = 0; i < parts.Length; i++)
         {
-            fills[i] = FillPartAsync(parts[i], i, deadline.Token);
+            _ = FillPartAsync(parts[i], i, deadline.Token);
         }
 
         try
@@ -178,11 +181,13 @@ internal sealed class ResponseMerger
         finally
         {
             // Fills end soon after a cancellation (their reads take the deadline's token, linked to it).
-            await Task.WhenAll(fills).ConfigureAwait(false);
+            await AllFilledAsync().ConfigureAwait(false);
             foreach (var part in parts)
             {
                 FinishPart(part);
             }
+
+            _streamIdle?.Dispose();
         }
     }
 
@@ -234,7 +239,14 @@ internal sealed class ResponseMerger
 
             SignalHead(part, index, ok: false);
         }
+        finally
+        {
+            Enqueue(part);
+        }
+    }
 
+    private void Enqueue(MergePart part)
+    {
         TaskCompletionSource? waiter;
         lock (_ready)
         {
@@ -244,6 +256,26 @@ internal sealed class ResponseMerger
         }
 
         waiter?.TrySetResult();
+    }
+
+    /// <summary>Every fill has ended (each queued its part).</summary>
+    private async ValueTask AllFilledAsync()
+    {
+        while (true)
+        {
+            TaskCompletionSource waiter;
+            lock (_ready)
+            {
+                if (_readyCount == _ready.Length)
+                {
+                    return;
+                }
+
+                waiter = _readyWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            await waiter.Task.ConfigureAwait(false);
+        }
     }
 
     private async ValueTask<MergePart> NextReadyAsync()
@@ -351,7 +383,14 @@ internal sealed class ResponseMerger
     /// <summary>Copies validated bytes to the client as they arrive, until the value ends or fails.</summary>
     private async ValueTask StreamAsync(MergePart part)
     {
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        // One source serves every streaming part of the merge; a cancelled one cannot be reset.
+        if (_streamIdle is null || !_streamIdle.TryReset())
+        {
+            _streamIdle?.Dispose();
+            _streamIdle = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        }
+
+        var cancellation = _streamIdle;
         while (true)
         {
             if (part.Filled == part.Window.Length)
