@@ -75,7 +75,7 @@ internal sealed partial class Http1Connection
                 return BodyCopy.ClientFailed;
             }
 
-            if (ConsumeClientBody(limits, result, ref state, ref sink, out _) is { } step)
+            if (ConsumeClientBody(limits, result, ref state, ref sink) is { } step)
             {
                 return step;
             }

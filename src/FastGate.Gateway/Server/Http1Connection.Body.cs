@@ -112,7 +112,6 @@ internal sealed partial class Http1Connection
 
             var body = new ClientBody(_request);
             var sink = new UpstreamBodySink(upstream, _request.IsChunked);
-            long unflushed = 0;
             while (true)
             {
                 if (await ReadClientBodyAsync(limits).ConfigureAwait(false) is not { } result)
@@ -120,21 +119,12 @@ internal sealed partial class Http1Connection
                     return BodyCopy.ClientFailed;
                 }
 
-                var step = ConsumeClientBody(limits, result, ref body, ref sink, out long unconsumed);
+                var step = ConsumeClientBody(limits, result, ref body, ref sink);
                 if (step is BodyCopy.Malformed or BodyCopy.TooLarge)
                 {
                     return step.Value;
                 }
 
-                // The transport hands the body over in 4 KiB reads: while more of it is already here,
-                // gather up to MaxGatheredBody before one flush (one send upstream) instead of a send per read.
-                unflushed += result.Buffer.Length - unconsumed;
-                if (step is null && !result.IsCompleted && unflushed < MaxGatheredBody && HasNewBytes(_input, unconsumed))
-                {
-                    continue;
-                }
-
-                unflushed = 0;
                 var flush = await upstream.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
@@ -159,34 +149,6 @@ internal sealed partial class Http1Connection
         }
     }
 
-    /// <summary>Body bytes gathered before a flush while more are already buffered (one send instead of eight).</summary>
-    private const int MaxGatheredBody = 32 * 1024;
-
-    /// <summary>
-    /// Are bytes beyond the <paramref name="unconsumed"/> ones already buffered in <paramref name="input"/>?
-    /// Looks without consuming: nothing is consumed, and the examined position is left as it was when
-    /// nothing new is there (so the next read waits). A pending cancellation (a deadline) is put back
-    /// for the next read to see.
-    /// </summary>
-    private static bool HasNewBytes(PipeReader input, long unconsumed)
-    {
-        if (!input.TryRead(out var peek))
-        {
-            return false;
-        }
-
-        if (peek.IsCanceled)
-        {
-            input.AdvanceTo(peek.Buffer.Start, peek.Buffer.End);
-            input.CancelPendingRead();
-            return false;
-        }
-
-        bool more = peek.Buffer.Length > unconsumed;
-        input.AdvanceTo(peek.Buffer.Start, more ? peek.Buffer.Start : peek.Buffer.End);
-        return more;
-    }
-
     /// <summary>One read of the client's body, bounded by the idle timeout; null when it stalled or was cancelled.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult?> ReadClientBodyAsync(LimitsModel limits)
@@ -209,18 +171,15 @@ internal sealed partial class Http1Connection
     /// from the input. Returns <see cref="BodyCopy.Complete"/> at the body's end, null when more is to
     /// come (the caller checks for a close), or the refusal (malformed chunk, max_request_body passed).
     /// </summary>
-    /// <param name="unconsumed">bytes of the read left in the input (a partial chunk line, or what follows the body)</param>
-    private BodyCopy? ConsumeClientBody<TSink>(LimitsModel limits, in ReadResult result, ref ClientBody body, ref TSink sink, out long unconsumed)
+    private BodyCopy? ConsumeClientBody<TSink>(LimitsModel limits, in ReadResult result, ref ClientBody body, ref TSink sink)
         where TSink : struct, IClientBodySink
     {
         var buffer = result.Buffer;
-        unconsumed = 0;
         if (!_request.IsChunked)
         {
             var slice = buffer.Length > body.Remaining ? buffer.Slice(0, body.Remaining) : buffer;
             sink.OnData(slice);
             body.Remaining -= slice.Length;
-            unconsumed = buffer.Length - slice.Length;
             _input.AdvanceTo(slice.End);
             return body.Remaining == 0 ? BodyCopy.Complete : null;
         }
@@ -260,7 +219,6 @@ internal sealed partial class Http1Connection
             return BodyCopy.Malformed;
         }
 
-        unconsumed = reader.Remaining;
         _input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
         return done ? BodyCopy.Complete : null;
     }
@@ -341,7 +299,6 @@ internal sealed partial class Http1Connection
 
         var input = connection.Input;
         long remaining = _response.ContentLength;
-        long unflushed = 0;
         // Trailer fields go to a client that gets the body chunked; an HTTP/1.0 client cannot take them.
         var decoder = new Http1ChunkedDecoder { CaptureTrailers = chunkToClient };
         bool lastChunkWritten = false;
@@ -355,7 +312,7 @@ internal sealed partial class Http1Connection
                 }
 
                 var buffer = result.Buffer;
-                long unconsumed = 0;
+
                 bool done = false;
                 switch (framing)
                 {
@@ -370,7 +327,6 @@ internal sealed partial class Http1Connection
                         TapResponseBody(slice);
                         remaining -= slice.Length;
                         done = remaining == 0;
-                        unconsumed = buffer.Length - slice.Length;
                         input.AdvanceTo(slice.End);
                         break;
                     }
@@ -407,7 +363,6 @@ internal sealed partial class Http1Connection
                             return BodyCopy.UpstreamFailed;
                         }
 
-                        unconsumed = reader.Remaining;
                         input.AdvanceTo(reader.Position, done ? reader.Position : buffer.End);
                         break;
                     }
@@ -428,15 +383,6 @@ internal sealed partial class Http1Connection
                     Http1HeadWriter.WriteChunkTerminator(_output);
                 }
 
-                // As for request bodies: while more of the answer is already read from the upstream,
-                // gather up to MaxGatheredBody for one send to the client.
-                unflushed += buffer.Length - unconsumed;
-                if (!done && !result.IsCompleted && unflushed < MaxGatheredBody && HasNewBytes(input, unconsumed))
-                {
-                    continue;
-                }
-
-                unflushed = 0;
                 if (!await FlushClientAsync(limits).ConfigureAwait(false))
                 {
                     return BodyCopy.ClientFailed;
