@@ -26,18 +26,23 @@ internal readonly record struct PhaseOutcome(bool Proceed, GatewayProblem Proble
 internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
 {
     // "Name: value\r\n" lines for the answer of a refusing phase (WWW-Authenticate, Retry-After,
-    // RateLimit-Policy, RateLimit); sized for the longest of them together.
-    private readonly byte[] _fields = new byte[512];
+    // RateLimit-Policy, RateLimit); sized for the longest of them together. This and the scratch
+    // buffers below are made on first use, once per connection or stream: most connections never
+    // reach a phase that needs them, and an idle connection should not carry ~800 B for them.
+    private const int FieldsSize = 512;
+    private byte[]? _fields;
     private int _fieldsLength;
     private JwtValidationContext? _jwt;
-    private readonly byte[] _claimScratch = new byte[256];
-    private readonly byte[] _forwardedAddress = new byte[16];
+    private byte[]? _claimScratch;
+    private byte[]? _forwardedAddress;
 
     /// <summary>The claims of the request's validated token, or null when the route has no [auth].</summary>
     public JwtValidationContext? ValidatedClaims { get; private set; }
 
     /// <summary>The field lines of a refusing phase's answer, "Name: value\r\n" each.</summary>
     public ReadOnlySpan<byte> Fields => _fields.AsSpan(0, _fieldsLength);
+
+    private Span<byte> FreeFields => (_fields ??= new byte[FieldsSize]).AsSpan(_fieldsLength);
 
     /// <summary>Forgets the previous request's outcome.</summary>
     public void Reset()
@@ -129,7 +134,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
         }
 
         runtime.Metrics.OnRateLimited();
-        var fields = _fields.AsSpan(_fieldsLength);
+        var fields = FreeFields;
         int n = 0;
         n += Put(fields[n..], "Retry-After: "u8);
         if (RateLimitHeaders.TryWriteRetryAfter(decision, fields[n..], out int written))
@@ -162,7 +167,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
 
     private void AddField(ReadOnlySpan<byte> line)
     {
-        line.CopyTo(_fields.AsSpan(_fieldsLength));
+        line.CopyTo(FreeFields);
         _fieldsLength += line.Length;
     }
 
@@ -179,7 +184,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
             case Model.RateLimitKeyKind.Claim:
                 if (ValidatedClaims is { } claims
                     && claims.Claims.TryGetClaim(policy.RateLimitKeyName, out var value)
-                    && value.TryWriteHeaderValue(_claimScratch, out int written))
+                    && value.TryWriteHeaderValue(_claimScratch ??= new byte[256], out int written))
                 {
                     return _claimScratch.AsSpan(0, written);
                 }
@@ -211,7 +216,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
                     forwarded = forwarded.MapToIPv4();
                 }
 
-                if (forwarded.TryWriteBytes(_forwardedAddress, out int written))
+                if (forwarded.TryWriteBytes(_forwardedAddress ??= new byte[16], out int written))
                 {
                     return _forwardedAddress.AsSpan(0, written);
                 }

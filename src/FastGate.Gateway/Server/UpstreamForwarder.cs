@@ -78,7 +78,8 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
 
     private long _deadline = long.MaxValue;
     private UpstreamConnection? _active;
-    private CancellationTokenSource _cancellation = new();
+    // Made by the first forwarded request (an idle or composing connection needs none), then reset and reused.
+    private CancellationTokenSource? _cancellation;
 
     /// <summary>Set by the heartbeat when the armed deadline passed.</summary>
     public bool TimedOut { get; private set; }
@@ -97,7 +98,7 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     /// <summary>What an exchange that ended with <see cref="ExchangeResult.Problem"/> asks to answer.</summary>
     public GatewayProblem Problem { get; private set; }
 
-    public void Dispose() => _cancellation.Dispose();
+    public void Dispose() => _cancellation?.Dispose();
 
     /// <summary>Bounds the next upstream step by <paramref name="timeout"/>.</summary>
     public void Arm(TimeSpan timeout) =>
@@ -122,7 +123,7 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
         upstream?.Output.CancelPendingFlush();
         try
         {
-            _cancellation.Cancel();
+            Volatile.Read(ref _cancellation)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -169,10 +170,10 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
         int retriesLeft = route.Retries;
         bool staleRetryUsed = false;
 
-        if (!_cancellation.TryReset())
+        if (_cancellation is null || !_cancellation.TryReset())
         {
-            _cancellation.Dispose();
-            _cancellation = new CancellationTokenSource();
+            _cancellation?.Dispose();
+            Volatile.Write(ref _cancellation, new CancellationTokenSource());
         }
 
         TimedOut = false;
