@@ -96,4 +96,28 @@ public class Http1HeadWriterTests
     [InlineData(1000)]
     public void Refuses_codes_that_are_not_three_digits(int code)
         => Assert.Throws<ArgumentOutOfRangeException>(() => Http1HeadWriter.StatusLine(code, new byte[Http1HeadWriter.FormattedStatusLineLength]).Length);
+
+    [Fact]
+    public void Trailer_part_drops_connection_specific_fields_in_every_segment_shape()
+    {
+        byte[] lines = TestInput.Bytes("X-A: 1\r\nConnection: close\r\nTE: trailers\r\nx-b:2\r\nTransfer-Encoding: chunked\r\n");
+        foreach (var sequence in TestInput.AllShapes(lines))
+        {
+            var writer = new ArrayBufferWriter<byte>();
+            bool lastChunkWritten = false;
+            Http1HeadWriter.WriteTrailerPart(writer, sequence, ref lastChunkWritten, end: true);
+            Assert.True(lastChunkWritten);
+            Assert.Equal("0\r\nX-A: 1\r\nx-b:2\r\n\r\n", TestInput.Text(writer.WrittenSpan));
+        }
+    }
+
+    [Fact]
+    public void Trailer_parts_write_the_last_chunk_once()
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        bool lastChunkWritten = false;
+        Http1HeadWriter.WriteTrailerPart(writer, TestInput.Single(TestInput.Bytes("A: 1\r\n")), ref lastChunkWritten, end: false);
+        Http1HeadWriter.WriteTrailerPart(writer, TestInput.Single(TestInput.Bytes("B: 2\r\n")), ref lastChunkWritten, end: true);
+        Assert.Equal("0\r\nA: 1\r\nB: 2\r\n\r\n", TestInput.Text(writer.WrittenSpan));
+    }
 }
