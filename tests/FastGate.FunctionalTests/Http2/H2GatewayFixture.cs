@@ -17,6 +17,13 @@ public class H2GatewayFixture : IAsyncLifetime
 
     public int Port => Gateway.Port;
 
+    /// <summary>The connection still answers a request (the echo backend) after a test's frames.</summary>
+    internal static void AssertStillServes(H2RawClient client, int streamId)
+    {
+        client.SendHeaders(streamId, H2RawClient.Get("/after"));
+        Assert.Equal("GET /after", client.ReadResponse(streamId).BodyText);
+    }
+
     /// <summary>The body /big answers: 200,000 bytes of a repeating pattern.</summary>
     public static readonly byte[] BigBody = Enumerable.Range(0, 200_000).Select(i => (byte)('a' + (i % 26))).ToArray();
 

@@ -29,11 +29,7 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
     }
 
     /// <summary>The connection still answers a request after the test's error.</summary>
-    private static void AssertStillServes(H2RawClient client, int streamId)
-    {
-        client.SendHeaders(streamId, H2RawClient.Get("/after"));
-        Assert.Equal("GET /after", client.ReadResponse(streamId).BodyText);
-    }
+    private static void AssertStillServes(H2RawClient client, int streamId) => H2GatewayFixture.AssertStillServes(client, streamId);
 
     // Section 3.4 and 6.5: the server preface is SETTINGS, with the limits the gateway enforces.
     [Fact]
@@ -207,6 +203,19 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
     [InlineData("value-with-leading-space")]
     [InlineData("host-differs-from-authority")]
     [InlineData("content-length-without-data")]
+    [InlineData("name-with-space")]
+    [InlineData("name-with-colon")]
+    [InlineData("name-with-high-octet")]
+    [InlineData("name-with-control")]
+    [InlineData("value-with-nul")]
+    [InlineData("value-with-cr")]
+    [InlineData("value-with-trailing-tab")]
+    [InlineData("duplicate-method")]
+    [InlineData("duplicate-scheme")]
+    [InlineData("duplicate-authority")]
+    [InlineData("missing-all-pseudo")]
+    [InlineData("connect-with-path")]
+    [InlineData("connect-without-authority")]
     public void Malformed_request_is_a_stream_error_and_reaches_no_upstream(string kind)
     {
         (string, string)[] fields = kind switch
@@ -230,6 +239,19 @@ public sealed class Http2ProtocolTests(H2GatewayFixture fixture) : IClassFixture
             "value-with-leading-space" => H2RawClient.Get("/m", "a", ("x-a", " 1")),
             "host-differs-from-authority" => H2RawClient.Get("/m", "a.test", ("host", "b.test")),
             "content-length-without-data" => H2RawClient.Get("/m", "a", ("content-length", "5")),
+            "name-with-space" => H2RawClient.Get("/m", "a", ("x a", "1")),
+            "name-with-colon" => H2RawClient.Get("/m", "a", ("x:a", "1")),
+            "name-with-high-octet" => H2RawClient.Get("/m", "a", ("x-\u00e9", "1")),
+            "name-with-control" => H2RawClient.Get("/m", "a", ("x-\u0001", "1")),
+            "value-with-nul" => H2RawClient.Get("/m", "a", ("x-a", "1\02")),
+            "value-with-cr" => H2RawClient.Get("/m", "a", ("x-a", "1\r2")),
+            "value-with-trailing-tab" => H2RawClient.Get("/m", "a", ("x-a", "1\t")),
+            "duplicate-method" => [(":method", "GET"), (":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/m")],
+            "duplicate-scheme" => [(":method", "GET"), (":scheme", "http"), (":scheme", "http"), (":authority", "a"), (":path", "/m")],
+            "duplicate-authority" => [(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":authority", "a"), (":path", "/m")],
+            "missing-all-pseudo" => [("x-a", "1")],
+            "connect-with-path" => [(":method", "CONNECT"), (":scheme", "http"), (":authority", "a:443"), (":path", "/m")],
+            "connect-without-authority" => [(":method", "CONNECT")],
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
         int before = fixture.Backend.Requests;
