@@ -202,17 +202,10 @@ internal sealed partial class Http2Connection
     /// <summary>Encodes "Name: value\r\n" lines, as the phases and the cache keep fields for either protocol (lock held).</summary>
     public void EncodeFieldLines(ReadOnlySpan<byte> lines)
     {
-        while (!lines.IsEmpty)
+        var fields = new Protocols.Http1.Http1FieldLines(lines);
+        while (fields.MoveNext(out _, out var name, out var value))
         {
-            int end = lines.IndexOf("\r\n"u8);
-            var line = end < 0 ? lines : lines[..end];
-            int colon = line.IndexOf((byte)':');
-            if (colon > 0)
-            {
-                EncodeField(line[..colon], Protocols.Text.Ascii8.TrimOws(line[(colon + 1)..]));
-            }
-
-            lines = end < 0 ? default : lines[(end + 2)..];
+            EncodeField(name, value);
         }
     }
 

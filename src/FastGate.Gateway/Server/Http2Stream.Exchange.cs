@@ -223,9 +223,8 @@ internal sealed partial class Http2Stream
                     {
                         // The client's trailing HEADERS go upstream as the chunked trailer section
                         // (with a Content-Length there is no place for them: they are dropped, RFC 9110 section 6.5.1).
-                        upstream.Write("0\r\n"u8);
-                        upstream.Write(_requestTrailers.Lines);
-                        upstream.Write("\r\n"u8);
+                        bool lastChunkWritten = false;
+                        Http1HeadWriter.WriteTrailerPart(upstream, _requestTrailers.Lines, ref lastChunkWritten, end: true);
                     }
                 }
 
@@ -415,7 +414,14 @@ internal sealed partial class Http2Stream
 
         try
         {
-            trailers.ForEachEndToEnd(_connection, static (connection, name, value) => connection.EncodeField(name, value));
+            var fields = new Http1FieldLines(trailers.Lines);
+            while (fields.MoveNext(out _, out var name, out var value))
+            {
+                if (!Http1FieldLines.IsConnectionSpecific(name))
+                {
+                    _connection.EncodeField(name, value);
+                }
+            }
         }
         finally
         {

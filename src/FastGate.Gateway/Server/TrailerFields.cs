@@ -1,5 +1,4 @@
 using System.Buffers;
-using FastGate.Protocols.Text;
 
 namespace FastGate.Gateway.Server;
 
@@ -63,29 +62,6 @@ internal struct TrailerFields
         return true;
     }
 
-    /// <summary>Calls <paramref name="onField"/> for each field a proxy may pass on (no connection-specific ones).</summary>
-    public readonly void ForEachEndToEnd<TState>(TState state, FieldAction<TState> onField)
-    {
-        var lines = Lines;
-        while (!lines.IsEmpty)
-        {
-            int end = lines.IndexOf("\r\n"u8);
-            var line = end < 0 ? lines : lines[..end];
-            lines = end < 0 ? default : lines[(end + 2)..];
-            int colon = line.IndexOf((byte)':');
-            if (colon <= 0)
-            {
-                continue;
-            }
-
-            var name = line[..colon];
-            if (!KnownHeaders.IsHopByHop(KnownHeaders.Classify(name)))
-            {
-                onField(state, name, Ascii8.TrimOws(line[(colon + 1)..]));
-            }
-        }
-    }
-
     public void Clear() => _length = 0;
 
     /// <summary>Gives the buffer back (end of the request on a pooled object).</summary>
@@ -123,5 +99,3 @@ internal struct TrailerFields
         return true;
     }
 }
-
-internal delegate void FieldAction<TState>(TState state, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value);

@@ -58,10 +58,26 @@ internal static class Http1HeadWriter
     /// Writes part of a chunked body's end with trailer fields (RFC 9112 section 7.1.2): the last-chunk
     /// first (when <paramref name="lastChunkWritten"/> is false), then the field lines of
     /// <paramref name="lines"/> (each with its CRLF, as the chunked decoder returns them) except the
-    /// connection-specific ones, which never cross a proxy in trailers either (RFC 9110 section 7.6.1),
-    /// and the final CRLF when <paramref name="end"/>.
+    /// connection-specific ones, and the final CRLF when <paramref name="end"/>.
     /// </summary>
     public static void WriteTrailerPart(IBufferWriter<byte> writer, in ReadOnlySequence<byte> lines, ref bool lastChunkWritten, bool end)
+    {
+        if (lines.IsSingleSegment)
+        {
+            WriteTrailerPart(writer, lines.FirstSpan, ref lastChunkWritten, end);
+            return;
+        }
+
+        // The decoder bounds a trailer section to 8 KiB, so the lines fit one rented buffer.
+        int length = (int)lines.Length;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        lines.CopyTo(rented);
+        WriteTrailerPart(writer, rented.AsSpan(0, length), ref lastChunkWritten, end);
+        ArrayPool<byte>.Shared.Return(rented);
+    }
+
+    /// <inheritdoc cref="WriteTrailerPart(IBufferWriter{byte}, in ReadOnlySequence{byte}, ref bool, bool)"/>
+    public static void WriteTrailerPart(IBufferWriter<byte> writer, ReadOnlySpan<byte> lines, ref bool lastChunkWritten, bool end)
     {
         if (!lastChunkWritten)
         {
@@ -69,51 +85,18 @@ internal static class Http1HeadWriter
             lastChunkWritten = true;
         }
 
-        if (!lines.IsEmpty)
+        var fields = new Http1FieldLines(lines);
+        while (fields.MoveNext(out var line, out var name, out _))
         {
-            WriteEndToEndLines(writer, lines);
+            if (!Http1FieldLines.IsConnectionSpecific(name))
+            {
+                writer.Write(line);
+            }
         }
 
         if (end)
         {
             writer.Write("\r\n"u8);
-        }
-    }
-
-    private static void WriteEndToEndLines(IBufferWriter<byte> writer, in ReadOnlySequence<byte> lines)
-    {
-        // The decoder bounds a trailer section to 8 KiB, so the lines fit one rented buffer.
-        byte[]? rented = null;
-        int length = (int)lines.Length;
-        Span<byte> copy = lines.IsSingleSegment ? default : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        ReadOnlySpan<byte> rest;
-        if (rented is null)
-        {
-            rest = lines.FirstSpan;
-        }
-        else
-        {
-            lines.CopyTo(copy);
-            rest = copy;
-        }
-
-        while (!rest.IsEmpty)
-        {
-            int lf = rest.IndexOf((byte)'\n');
-            var line = lf < 0 ? rest : rest[..(lf + 1)];
-            rest = lf < 0 ? default : rest[(lf + 1)..];
-            int colon = line.IndexOf((byte)':');
-            if (colon > 0 && Text.KnownHeaders.IsHopByHop(Text.KnownHeaders.Classify(line[..colon])))
-            {
-                continue;
-            }
-
-            writer.Write(line);
-        }
-
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
