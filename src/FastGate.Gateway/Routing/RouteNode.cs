@@ -19,14 +19,19 @@ internal sealed class RouteNode
     private List<RouteEntry>? _buildTerminal = [];
     private List<RouteEntry>? _buildCatchAll = [];
 
-    // Literal children, index-parallel: the key's bytes, its length and its first 8 bytes as an integer
-    // (zero-padded; see SegmentPrefix). A key of up to 8 bytes is equal to a segment exactly when length and
-    // prefix are; only longer keys compare their remaining bytes.
-    private byte[][] _keys = [];
-    private int[] _keyLengths = [];
-    private ulong[] _keyPrefixes = [];
-    private RouteNode[] _children = [];
+    // Literal children: the key's length and its first 8 bytes as an integer (zero-padded; see SegmentPrefix)
+    // side by side, so the scan reads one array. A key of up to 8 bytes is equal to a segment exactly when
+    // length and prefix are; only longer keys compare their remaining bytes.
+    private LiteralEdge[] _edges = [];
     private int[]? _buckets;
+
+    // The first literal child again, in the node itself: most nodes have none or one, and then the walk to the
+    // next node is one load from this object instead of two through the edge array (the match is a chain of
+    // dependent loads, so that is most of its time per segment).
+    private ulong _firstPrefix;
+    private int _firstLength = -1;
+    private byte[] _firstKey = [];
+    private RouteNode? _firstChild;
 
     /// <summary>The <c>{param}</c> child (parameter names do not matter to the shape).</summary>
     public RouteNode? Parameter { get; private set; }
@@ -36,6 +41,8 @@ internal sealed class RouteNode
 
     /// <summary>Routes whose <c>{*catchall}</c> starts at this node, in priority order.</summary>
     public RouteEntry[] CatchAll { get; private set; } = [];
+
+    public bool HasCatchAll { get; private set; }
 
     public RouteNode GetOrAddLiteral(byte[] literal)
     {
@@ -66,21 +73,21 @@ internal sealed class RouteNode
 
         Terminal = Sorted(_buildTerminal, conflicts);
         CatchAll = Sorted(_buildCatchAll, conflicts);
+        HasCatchAll = CatchAll.Length > 0;
         int count = _buildChildren.Count;
-        _keys = new byte[count][];
-        _keyLengths = new int[count];
-        _keyPrefixes = new ulong[count];
-        _children = new RouteNode[count];
+        _edges = new LiteralEdge[count];
         int i = 0;
         foreach ((string key, RouteNode child) in _buildChildren)
         {
             byte[] bytes = Encoding.Latin1.GetBytes(key);
-            _keys[i] = bytes;
-            _keyLengths[i] = bytes.Length;
-            _keyPrefixes[i] = SegmentPrefix(bytes, 0, bytes.Length);
-            _children[i] = child;
+            _edges[i] = new LiteralEdge(SegmentPrefix(bytes, 0, bytes.Length), bytes.Length, bytes, child);
             child.Freeze(conflicts);
             i++;
+        }
+
+        if (count > 0)
+        {
+            (_firstPrefix, _firstLength, _firstKey, _firstChild) = _edges[0];
         }
 
         if (count > LinearScanLimit)
@@ -89,7 +96,8 @@ internal sealed class RouteNode
             for (int k = 0; k < count; k++)
             {
                 int mask = _buckets.Length - 1;
-                int slot = (int)(Hash(_keys[k], 0, _keyLengths[k], _keyPrefixes[k]) & (uint)mask);
+                ref LiteralEdge edge = ref _edges[k];
+                int slot = (int)(Hash(edge.Key, 0, edge.Length, edge.Prefix) & (uint)mask);
                 while (_buckets[slot] != 0)
                 {
                     slot = (slot + 1) & mask;
@@ -110,18 +118,21 @@ internal sealed class RouteNode
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public RouteNode? FindLiteral(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
-        if (_buckets is not null)
+        if (_firstPrefix == prefix && _firstLength == length && TailEquals(_firstKey, path, start, length))
         {
-            return FindHashed(path, start, length, prefix);
+            return _firstChild;
         }
 
-        int[] lengths = _keyLengths;
-        ulong[] prefixes = _keyPrefixes;
-        for (int i = 0; i < lengths.Length && i < prefixes.Length; i++)
+        return _edges.Length <= 1 ? null : _buckets is null ? FindScanned(path, start, length, prefix) : FindHashed(path, start, length, prefix);
+    }
+
+    private RouteNode? FindScanned(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
+    {
+        foreach (ref readonly LiteralEdge edge in _edges.AsSpan())
         {
-            if (lengths[i] == length && prefixes[i] == prefix && TailEquals(i, path, start, length))
+            if (edge.Prefix == prefix && edge.Length == length && TailEquals(edge.Key, path, start, length))
             {
-                return _children[i];
+                return edge.Child;
             }
         }
 
@@ -131,6 +142,7 @@ internal sealed class RouteNode
     private RouteNode? FindHashed(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
         int[] buckets = _buckets!;
+        LiteralEdge[] edges = _edges;
         int mask = buckets.Length - 1;
         int slot = (int)(Hash(path, start, length, prefix) & (uint)mask);
         while (true)
@@ -141,9 +153,10 @@ internal sealed class RouteNode
                 return null;
             }
 
-            if (_keyLengths[index] == length && _keyPrefixes[index] == prefix && TailEquals(index, path, start, length))
+            ref readonly LiteralEdge edge = ref edges[index];
+            if (edge.Prefix == prefix && edge.Length == length && TailEquals(edge.Key, path, start, length))
             {
-                return _children[index];
+                return edge.Child;
             }
 
             slot = (slot + 1) & mask;
@@ -168,9 +181,9 @@ internal sealed class RouteNode
 
     /// <summary>Bytes past the 8 that the prefix compared.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TailEquals(int index, ReadOnlySpan<byte> path, int start, int length)
+    private static bool TailEquals(byte[] key, ReadOnlySpan<byte> path, int start, int length)
         => length <= sizeof(ulong)
-            || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(_keys[index].AsSpan(sizeof(ulong)));
+            || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(new ReadOnlySpan<byte>(key)[sizeof(ulong)..]);
 
     private static InvalidOperationException Frozen() => new("the route trie is already built");
 
@@ -181,13 +194,15 @@ internal sealed class RouteNode
     /// </summary>
     private static uint Hash(ReadOnlySpan<byte> bytes, int start, int length, ulong prefix)
     {
-        ulong hash = prefix ^ ((ulong)length * 0x9E3779B97F4A7C15);
+        ulong hash = (prefix * 0xBF58476D1CE4E5B9) ^ ((ulong)length * 0x9E3779B97F4A7C15);
         if (length > sizeof(ulong))
         {
-            hash ^= BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(start + length - sizeof(ulong))), 29);
+            hash ^= BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(start + length - sizeof(ulong))) * 0xD6E8FEB86659FD93;
         }
 
-        hash *= 0xBF58476D1CE4E5B9;
+        // A multiply carries low bits only upwards (a word's last byte reaches only the top 8 bits): fold the
+        // high half down, multiply once more and keep the high half, which every input bit has reached.
+        hash = (hash ^ (hash >> 32)) * 0x94D049BB133111EB;
         return (uint)(hash >> 32);
     }
 
@@ -209,4 +224,6 @@ internal sealed class RouteNode
         Array.Sort(sorted, RouteEntry.ComparePriority);
         return sorted;
     }
+
+    private readonly record struct LiteralEdge(ulong Prefix, int Length, byte[] Key, RouteNode Child);
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Text;
 using FastGate.Gateway.Model;
 
 namespace FastGate.Gateway.Routing;
@@ -17,12 +18,18 @@ namespace FastGate.Gateway.Routing;
 internal sealed class RouteTable
 {
     private readonly RouteNode _root;
+    private readonly LiteralPathIndex? _literalPaths;
 
-    private RouteTable(RouteNode root) => _root = root;
+    private RouteTable(RouteNode root, LiteralPathIndex? literalPaths)
+    {
+        _root = root;
+        _literalPaths = literalPaths;
+    }
 
     public static RouteTable Build(IReadOnlyList<RouteModel> routes, out IReadOnlyList<RouteConflict> conflicts)
     {
         var root = new RouteNode();
+        var literalPaths = new Dictionary<string, RouteNode>(StringComparer.Ordinal);
         var fileIndex = new Dictionary<RouteModel, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < routes.Count; i++)
         {
@@ -49,6 +56,10 @@ internal sealed class RouteTable
             if (route.Path.Segments[^1].Kind != TemplateSegmentKind.CatchAll)
             {
                 node.AddTerminal(entry);
+                if (route.Path.ParameterNames.Count == 0)
+                {
+                    literalPaths.TryAdd("/" + string.Join('/', route.Path.Segments.Select(segment => Encoding.Latin1.GetString(segment.Literal))), node);
+                }
             }
         }
 
@@ -60,7 +71,7 @@ internal sealed class RouteTable
             return c != 0 ? c : fileIndex[a.Second].CompareTo(fileIndex[b.Second]);
         });
         conflicts = found.AsReadOnly();
-        return new RouteTable(root);
+        return new RouteTable(root, LiteralPathIndex.Build(literalPaths));
     }
 
     /// <param name="host">the Host header (or authority) as received, possibly with a port</param>
@@ -68,7 +79,9 @@ internal sealed class RouteTable
     public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
     {
         var visitor = new MatchVisitor(host, method);
-        if (path.Length > 0 && path[0] == (byte)'/' && Search(_root, path, 0, 0, ref values, ref visitor))
+        RouteNode? exact = _literalPaths?.Find(path);
+        if ((exact is not null && Visit(exact.Terminal, ref visitor))
+            || (path.Length > 0 && path[0] == (byte)'/' && Search(_root, path, 0, 0, ref values, ref visitor)))
         {
             RouteEntry found = visitor.Found!;
             values.SetCount(found.ParameterCount);
@@ -118,7 +131,7 @@ internal sealed class RouteTable
                     return true;
                 }
 
-                if (node.CatchAll.Length > 0)
+                if (node.HasCatchAll)
                 {
                     // A catch-all also matches zero segments: "/files/{*rest}" matches "/files" with rest "".
                     values.Set(parameterIndex, position, 0);
@@ -162,7 +175,7 @@ internal sealed class RouteTable
             }
 
             int length = end - start;
-            bool hasCatchAll = node.CatchAll.Length > 0;
+            bool hasCatchAll = node.HasCatchAll;
 
             // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
             RouteNode? parameter = length > 0 ? node.Parameter : null;

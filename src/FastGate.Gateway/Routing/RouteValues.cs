@@ -43,6 +43,7 @@ internal struct RouteValues
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Set(int index, int start, int length) => _ranges[index] = (start, length);
 
     internal void SetCount(int count) => Count = count;

@@ -326,4 +326,73 @@ public class RouteTableTests
         var match = Match(Table(Route("many", template)), path);
         Assert.Equal([.. Enumerable.Range(0, RouteValues.MaxCount).Select(i => $"v{i}")], Values(match.Values, path));
     }
+
+    /// <summary>
+    /// Nodes with a single literal child keep it inline (the walk's fast case): a shorter or longer segment, a
+    /// path that ends early and a missing segment boundary all still miss.
+    /// </summary>
+    [Theory]
+    [InlineData("/api/v1/internal/users", "users")]
+    [InlineData("/api/v1/internal/users/7", "user")]
+    [InlineData("/api/v1/internal", null)]
+    [InlineData("/api/v1/internalx/users", null)]
+    [InlineData("/api/v1/interna/users", null)]
+    [InlineData("/api/v1", null)]
+    [InlineData("/api/v1/", null)]
+    [InlineData("/api", null)]
+    [InlineData("/api/", null)]
+    [InlineData("/api/v2/internal/users", null)]
+    [InlineData("/apix/v1/internal/users", null)]
+    [InlineData("/health", "health")]
+    public void Single_literal_children_match_whole_segments_only(string path, string? expected)
+    {
+        RouteTable table = Table(
+            Route("users", "/api/v1/internal/users"),
+            Route("user", "/api/v1/internal/users/{id}"),
+            Route("health", "/health"));
+        var match = Match(table, path);
+        Assert.Equal(expected, match.Name);
+        Assert.Equal(expected is null ? RouteMatchStatus.NotFound : RouteMatchStatus.Matched, match.Status);
+    }
+
+    /// <summary>
+    /// All-literal paths are looked up whole first; when that route refuses the host or the method, the walk
+    /// still falls through to the less specific routes, and the 405/404 distinction is kept.
+    /// </summary>
+    [Fact]
+    public void Whole_literal_path_lookup_falls_through_on_host_and_method()
+    {
+        RouteTable table = Table(
+            Route("search-admin", "/api/users/search", host: "admin.example.com"),
+            Route("search-get", "/api/users/search", methods: ["GET"]),
+            Route("user", "/api/users/{id}", methods: ["GET", "POST"]),
+            Route("only-put", "/only/put", methods: ["PUT"]));
+
+        Assert.Equal("search-admin", Match(table, "/api/users/search", host: "admin.example.com").Name);
+        Assert.Equal("search-get", Match(table, "/api/users/search").Name);
+        var post = Match(table, "/api/users/search", method: "POST");
+        Assert.Equal("user", post.Name);
+        Assert.Equal(["search"], Values(post.Values, "/api/users/search"));
+        Assert.Equal(RouteMatchStatus.MethodNotAllowed, Match(table, "/api/users/search", method: "DELETE").Status);
+        Assert.Equal(RouteMatchStatus.MethodNotAllowed, Match(table, "/only/put").Status);
+        Assert.Equal("only-put", Match(table, "/only/put", method: "PUT").Name);
+        Assert.Equal(RouteMatchStatus.NotFound, Match(table, "/only/pu").Status);
+        Assert.Equal(RouteMatchStatus.NotFound, Match(table, "/only/putt").Status);
+    }
+
+    /// <summary>Thousands of literal paths that share their first, middle and last bytes all find their own route.</summary>
+    [Fact]
+    public void Whole_literal_paths_that_share_prefix_and_suffix_are_told_apart()
+    {
+        string[] paths = [.. Enumerable.Range(0, 3000).Select(i => $"/api/v1/res{i}/search"), "/", "/a", "/ab/", "/abcdefg", "/abcdefgh"];
+        RouteTable table = Table([.. paths.Select((p, i) => Route($"r{i}", p))]);
+        for (int i = 0; i < paths.Length; i++)
+        {
+            Assert.Equal($"r{i}", Match(table, paths[i]).Name);
+        }
+
+        Assert.Equal(RouteMatchStatus.NotFound, Match(table, "/api/v1/res3000/search").Status);
+        Assert.Equal(RouteMatchStatus.NotFound, Match(table, "/abcdefgi").Status);
+        Assert.Equal(RouteMatchStatus.NotFound, Match(table, "/ab").Status);
+    }
 }
