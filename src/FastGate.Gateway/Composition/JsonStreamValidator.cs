@@ -358,6 +358,7 @@ internal struct JsonStreamValidator
     /// A string from just after its opening quote (RFC 8259 section 7): the position past the closing
     /// quote, or <see cref="Cut"/>, or <see cref="Bad"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ScanString(ref byte b, int i, int n)
     {
         while (true)
@@ -521,6 +522,7 @@ internal struct JsonStreamValidator
     /// the first byte that cannot continue it; at the end of a block that is not the last it may go on, so
     /// it is cut there.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ScanNumber(ref byte b, int i, int n, bool isFinalBlock)
     {
         if (Unsafe.Add(ref b, i) == '-')
