@@ -57,6 +57,21 @@ public class ResponseMergerTests
     }
 
     [Fact]
+    public async Task Parts_ready_together_go_out_in_one_flush_and_a_late_part_in_its_own()
+    {
+        var (together, sinkTogether) = await MergeAsync(null, Part("a", Json("1")), Part("b", Json("[2]")), Part("c", Json("{}")));
+        Assert.Equal(MergeOutcome.Completed, together.Outcome);
+        Assert.Equal("{\"a\":1,\"b\":[2],\"c\":{}}", sinkTogether.Text);
+        Assert.Equal(1, sinkTogether.Flushes);
+
+        // a and b are flushed before the merger waits for c; c goes out with its own flush.
+        var (late, sinkLate) = await MergeAsync(null, Part("a", Json("1")), Part("b", Json("[2]")), Part("c", Json("{}", delayMs: 150)));
+        Assert.Equal(MergeOutcome.Completed, late.Outcome);
+        Assert.Equal("{\"a\":1,\"b\":[2],\"c\":{}}", sinkLate.Text);
+        Assert.Equal(2, sinkLate.Flushes);
+    }
+
+    [Fact]
     public async Task Failed_optional_parts_are_null_and_listed_in_errors()
     {
         var (result, sink) = await MergeAsync(null,
