@@ -34,7 +34,7 @@ internal enum JsonValidation : byte
 /// non-ASCII runs are checked by <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/> as a whole.</para>
 /// <para>NOTE: the first version ran a <see cref="System.Text.Json.Utf8JsonReader"/> per block plus a
 /// <c>Utf8.IsValid</c> per string (5 us per KiB of record-like JSON on the 2-core EPYC); the second, a
-/// token loop dispatching on a state variable, 2.8 us; this one, about half of that
+/// token loop dispatching on a state variable, 2.9 us; this one, 1.0 us
 /// (perf-results/benchmarks_2026-11-26_merge2.md). A UTF-8 byte order mark is refused (RFC 8259 section
 /// 8.1: it must not be added, and the merger would copy it into the merged object).</para>
 /// </remarks>
