@@ -1,5 +1,9 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text.Unicode;
 
 namespace FastGate.Gateway.Composition;
 
@@ -23,11 +27,16 @@ internal enum JsonValidation : byte
 /// by a block boundary is not consumed, and is passed again with the bytes that complete it. A complete
 /// token is a value, a closer, or a member name with its colon; a comma counts only with the token after
 /// it, so a prefix never ends in a separator that needs more.</para>
+/// <para>The grammar is followed by jumps between labels, one per "what may come next" (the RFC 8259
+/// section 2-5 productions), so the next byte is compared only with what may follow the last token,
+/// and the state is written back only when the block ends. String contents, the bulk of most documents,
+/// are scanned 16 bytes at a time for the bytes that end a plain run (quote, backslash, control, non-ASCII);
+/// non-ASCII runs are checked by <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/> as a whole.</para>
 /// <para>NOTE: the first version ran a <see cref="System.Text.Json.Utf8JsonReader"/> per block plus a
-/// <c>Utf8.IsValid</c> per string: 5 us per KiB of record-like JSON on the 2-core EPYC (the reader alone
-/// 3.2 us), most of it per-token overhead; a byte-level state machine scans the same KiB in about a
-/// quarter of that (perf-results/benchmarks_2026-11-26_merge.md). A UTF-8 byte order mark is refused
-/// (the reader skipped it, and the merger then copied it into the merged object).</para>
+/// <c>Utf8.IsValid</c> per string (5 us per KiB of record-like JSON on the 2-core EPYC); the second, a
+/// token loop dispatching on a state variable, 2.9 us; this one, 1.0 us
+/// (perf-results/benchmarks_2026-11-26_merge2.md). A UTF-8 byte order mark is refused (RFC 8259 section
+/// 8.1: it must not be added, and the merger would copy it into the merged object).</para>
 /// </remarks>
 [SkipLocalsInit]
 internal struct JsonStreamValidator
@@ -38,20 +47,27 @@ internal struct JsonStreamValidator
     /// <summary>Bytes <see cref="WriteClosing"/> may write: "null" and one closer per level.</summary>
     public const int MaxClosingLength = 4 + MaxDepth;
 
-    /// <summary>What ends a run of plain string bytes: the quote, an escape, a control character, non-ASCII.</summary>
-    private static readonly SearchValues<byte> StringSpecial = SearchValues.Create(StringSpecialBytes());
+    // What the scanners return instead of an end position.
+    private const int Cut = -1;
+    private const int Bad = -2;
 
+    /// <summary>RFC 8259 section 2: space, horizontal tab, line feed, carriage return, as bits of a 64-bit mask.</summary>
+    private const ulong WhitespaceBits = (1UL << ' ') | (1UL << '\t') | (1UL << '\n') | (1UL << '\r');
+
+    /// <summary>What ends a string's run of text (RFC 8259 section 7): the quote, an escape, a control character.</summary>
+    private static readonly SearchValues<byte> StringBreak = SearchValues.Create(StringBreakBytes());
+
+    private static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\n\r"u8);
+
+    /// <summary>Bit <c>d</c> set: the container at depth <c>d</c> (0-based) is an object, else an array.</summary>
     private ulong _objects;
     private int _depth;
     private Expect _expect;
-    private bool _afterPropertyName;
-    private bool _complete;
-    private bool _started;
 
     /// <summary>What the next token may be, at the end of the last complete one.</summary>
     private enum Expect : byte
     {
-        /// <summary>A value: the document's start, or after a member name and its colon.</summary>
+        /// <summary>A value: the document's start (depth 0), or after a member name and its colon.</summary>
         Value,
         /// <summary>Just after '[': a value or ']'.</summary>
         FirstElement,
@@ -63,336 +79,442 @@ internal struct JsonStreamValidator
         Done,
     }
 
-    /// <summary>How a scan of one token ended.</summary>
-    private enum Scan : byte
-    {
-        Token,
-        /// <summary>The block ended inside the token.</summary>
-        Cut,
-        Invalid,
-    }
-
     public static JsonStreamValidator Create() => default;
 
     /// <summary>A whole value was read (only whitespace may follow).</summary>
-    public readonly bool IsComplete => _complete;
+    public readonly bool IsComplete => _expect == Expect.Done;
 
     /// <summary>Validates the next block.</summary>
     /// <param name="consumed">bytes of <paramref name="block"/> up to the end of its last complete token</param>
     public JsonValidation Validate(ReadOnlySpan<byte> block, bool isFinalBlock, out int consumed)
     {
-        // The state lives in locals and changes only when a token completes, so an early return stores
-        // exactly the state at the last complete token.
+        // The state lives in locals; depth and objects change only where a token completes (and the
+        // committed position with them), so whatever label the block ends at, the stored state is exactly
+        // the state at the last complete token.
+        ref byte b = ref MemoryMarshal.GetReference(block);
+        int n = block.Length;
         ulong objects = _objects;
         int depth = _depth;
         var expect = _expect;
-        bool afterPropertyName = _afterPropertyName;
-        bool complete = _complete;
-        bool started = _started;
-
         int committed = 0;
-        var result = JsonValidation.NeedMore;
-        while (true)
+        int i = 0;
+        byte c;
+        JsonValidation result;
+
+        switch (expect)
         {
-            int i = SkipWhitespace(block, committed);
-            if (i == block.Length)
-            {
-                result = !isFinalBlock ? JsonValidation.NeedMore : complete ? JsonValidation.Complete : JsonValidation.Invalid;
-                break;
-            }
-
-            byte c = block[i];
-            bool name = false;
-            if (expect == Expect.Done)
-            {
-                result = JsonValidation.Invalid;
-                break;
-            }
-
-            if (expect is Expect.CommaOrClose or Expect.FirstElement or Expect.FirstMember && c is (byte)'}' or (byte)']')
-            {
-                bool inObject = (objects & (1UL << (depth - 1))) != 0;
-                if (expect == Expect.FirstElement ? c != ']' : expect == Expect.FirstMember ? c != '}' : c != (inObject ? '}' : ']'))
-                {
-                    result = JsonValidation.Invalid;
-                    break;
-                }
-
-                depth--;
-                afterPropertyName = false;
-                expect = depth == 0 ? Expect.Done : Expect.CommaOrClose;
-                complete |= depth == 0;
-                committed = i + 1;
-                continue;
-            }
-
-            if (expect == Expect.CommaOrClose)
-            {
-                if (c != ',')
-                {
-                    result = JsonValidation.Invalid;
-                    break;
-                }
-
-                i = SkipWhitespace(block, i + 1);
-                if (i == block.Length)
-                {
-                    result = isFinalBlock ? JsonValidation.Invalid : JsonValidation.NeedMore;
-                    break;
-                }
-
-                c = block[i];
-                name = (objects & (1UL << (depth - 1))) != 0;
-            }
-            else
-            {
-                name = expect == Expect.FirstMember;
-            }
-
-            if (name)
-            {
-                // A member name and its colon are one token: a prefix ending there closes with "null".
-                if (c != '"')
-                {
-                    result = JsonValidation.Invalid;
-                    break;
-                }
-
-                var scan = ScanString(block, i + 1, out int end);
-                if (scan == Scan.Token)
-                {
-                    end = SkipWhitespace(block, end);
-                    scan = end == block.Length ? Scan.Cut : block[end] == ':' ? Scan.Token : Scan.Invalid;
-                }
-
-                if (scan != Scan.Token)
-                {
-                    result = scan == Scan.Invalid || isFinalBlock ? JsonValidation.Invalid : JsonValidation.NeedMore;
-                    break;
-                }
-
-                afterPropertyName = true;
-                started = true;
-                expect = Expect.Value;
-                committed = end + 1;
-                continue;
-            }
-
-            if (c is (byte)'{' or (byte)'[')
-            {
-                if (depth == MaxDepth)
-                {
-                    result = JsonValidation.Invalid;
-                    break;
-                }
-
-                objects = c == '{' ? objects | (1UL << depth) : objects & ~(1UL << depth);
-                depth++;
-                afterPropertyName = false;
-                started = true;
-                expect = c == '{' ? Expect.FirstMember : Expect.FirstElement;
-                committed = i + 1;
-                continue;
-            }
-
-            int valueEnd = 0;
-            var value = c switch
-            {
-                (byte)'"' => ScanString(block, i + 1, out valueEnd),
-                (byte)'t' => ScanLiteral(block, i, "true"u8, out valueEnd),
-                (byte)'f' => ScanLiteral(block, i, "false"u8, out valueEnd),
-                (byte)'n' => ScanLiteral(block, i, "null"u8, out valueEnd),
-                (byte)'-' or (>= (byte)'0' and <= (byte)'9') => ScanNumber(block, i, isFinalBlock, out valueEnd),
-                _ => Scan.Invalid,
-            };
-
-            if (value != Scan.Token)
-            {
-                result = value == Scan.Invalid || isFinalBlock ? JsonValidation.Invalid : JsonValidation.NeedMore;
-                break;
-            }
-
-            afterPropertyName = false;
-            started = true;
-            expect = depth == 0 ? Expect.Done : Expect.CommaOrClose;
-            complete |= depth == 0;
-            committed = valueEnd;
+            case Expect.FirstElement:
+                goto FirstElement;
+            case Expect.FirstMember:
+                goto FirstMember;
+            case Expect.CommaOrClose:
+                goto CommaOrClose;
+            case Expect.Done:
+                goto Done;
         }
 
+    Value:
+        i = SkipWhitespace(ref b, i, n);
+        if (i == n)
+        {
+            goto EndOfBlock;
+        }
+
+        c = Unsafe.Add(ref b, i);
+
+    // c is block[i], where a value must start (RFC 8259 section 3).
+    ValueAt:
+        if (c == '"')
+        {
+            i = ScanString(ref b, i + 1, n);
+            if (i < 0)
+            {
+                goto ScanFailed;
+            }
+
+            goto AfterValue;
+        }
+
+        if ((uint)(c - '0') <= 9 || c == '-')
+        {
+            i = ScanNumber(ref b, i, n, isFinalBlock);
+            if (i < 0)
+            {
+                goto ScanFailed;
+            }
+
+            goto AfterValue;
+        }
+
+        if ((c | 0x20) == '{')
+        {
+            // '{' is 0x7B, '[' is 0x5B: they differ only in bit 5.
+            if (depth == MaxDepth)
+            {
+                goto Invalid;
+            }
+
+            i++;
+            committed = i;
+            if (c == '{')
+            {
+                objects |= 1UL << depth;
+                depth++;
+                expect = Expect.FirstMember;
+                goto FirstMember;
+            }
+
+            objects &= ~(1UL << depth);
+            depth++;
+            expect = Expect.FirstElement;
+            goto FirstElement;
+        }
+
+        i = c switch
+        {
+            (byte)'t' => ScanLiteral(block, i, "true"u8),
+            (byte)'f' => ScanLiteral(block, i, "false"u8),
+            (byte)'n' => ScanLiteral(block, i, "null"u8),
+            _ => Bad,
+        };
+        if (i < 0)
+        {
+            goto ScanFailed;
+        }
+
+    // A value (or a container's closer) ended just before i.
+    AfterValue:
+        committed = i;
+        if (depth == 0)
+        {
+            expect = Expect.Done;
+            goto Done;
+        }
+
+        expect = Expect.CommaOrClose;
+
+    CommaOrClose:
+        i = SkipWhitespace(ref b, i, n);
+        if (i == n)
+        {
+            goto EndOfBlock;
+        }
+
+        c = Unsafe.Add(ref b, i);
+        bool inObject = ((objects >> (depth - 1)) & 1) != 0;
+        if (c == ',')
+        {
+            i = SkipWhitespace(ref b, i + 1, n);
+            if (i == n)
+            {
+                goto EndOfBlock;
+            }
+
+            c = Unsafe.Add(ref b, i);
+            if (inObject)
+            {
+                goto NameAt;
+            }
+
+            goto ValueAt;
+        }
+
+        if (c != (inObject ? '}' : ']'))
+        {
+            goto Invalid;
+        }
+
+        depth--;
+        i++;
+        goto AfterValue;
+
+    FirstMember:
+        i = SkipWhitespace(ref b, i, n);
+        if (i == n)
+        {
+            goto EndOfBlock;
+        }
+
+        c = Unsafe.Add(ref b, i);
+        if (c == '}')
+        {
+            depth--;
+            i++;
+            goto AfterValue;
+        }
+
+    // c is block[i], where a member name must start (RFC 8259 section 4). The name and its colon are one
+    // token: a prefix ending there closes with "null".
+    NameAt:
+        if (c != '"')
+        {
+            goto Invalid;
+        }
+
+        i = ScanString(ref b, i + 1, n);
+        if (i < 0)
+        {
+            goto ScanFailed;
+        }
+
+        i = SkipWhitespace(ref b, i, n);
+        if (i == n)
+        {
+            goto EndOfBlock;
+        }
+
+        if (Unsafe.Add(ref b, i) != ':')
+        {
+            goto Invalid;
+        }
+
+        i++;
+        committed = i;
+        expect = Expect.Value;
+        goto Value;
+
+    FirstElement:
+        i = SkipWhitespace(ref b, i, n);
+        if (i == n)
+        {
+            goto EndOfBlock;
+        }
+
+        c = Unsafe.Add(ref b, i);
+        if (c != ']')
+        {
+            goto ValueAt;
+        }
+
+        depth--;
+        i++;
+        goto AfterValue;
+
+    Done:
+        i = SkipWhitespace(ref b, i, n);
+        if (i < n)
+        {
+            goto Invalid;
+        }
+
+        result = isFinalBlock ? JsonValidation.Complete : JsonValidation.NeedMore;
+        goto Exit;
+
+    ScanFailed:
+        if (i == Bad)
+        {
+            goto Invalid;
+        }
+
+    // The block ended before the next token (or inside it): more may come, unless this was the last.
+    EndOfBlock:
+        result = isFinalBlock ? JsonValidation.Invalid : JsonValidation.NeedMore;
+        goto Exit;
+
+    Invalid:
+        result = JsonValidation.Invalid;
+
+    Exit:
         _objects = objects;
         _depth = depth;
         _expect = expect;
-        _afterPropertyName = afterPropertyName;
-        _complete = complete;
-        _started = started;
         consumed = committed;
         return result;
     }
 
-    private static int SkipWhitespace(ReadOnlySpan<byte> block, int i)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SkipWhitespace(ref byte b, int i, int n)
     {
-        // RFC 8259 section 2: space, horizontal tab, line feed, carriage return.
-        while ((uint)i < (uint)block.Length && block[i] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+        // Compact JSON has none: one compare decides. Indentation goes to the vectorised search.
+        if (i < n && Unsafe.Add(ref b, i) > ' ')
         {
-            i++;
+            return i;
         }
 
-        return i;
+        return SkipWhitespaceRun(ref b, i, n);
     }
 
-    /// <summary>A string from just after its opening quote (RFC 8259 section 7); <paramref name="end"/> is past the closing quote.</summary>
-    private static Scan ScanString(ReadOnlySpan<byte> block, int i, out int end)
+    private static int SkipWhitespaceRun(ref byte b, int i, int n)
     {
-        end = 0;
+        for (int stop = Math.Min(n, i + 8); i < stop; i++)
+        {
+            uint c = Unsafe.Add(ref b, i);
+            if (c > ' ' || ((WhitespaceBits >> (int)c) & 1) == 0)
+            {
+                return i;
+            }
+        }
+
+        if (i == n)
+        {
+            return n;
+        }
+
+        int run = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, i), n - i).IndexOfAnyExcept(Whitespace);
+        return run < 0 ? n : i + run;
+    }
+
+    /// <summary>
+    /// A string from just after its opening quote (RFC 8259 section 7): the position past the closing
+    /// quote, or <see cref="Cut"/>, or <see cref="Bad"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScanString(ref byte b, int i, int n)
+    {
         while (true)
         {
-            // Most strings in API answers are short names and values: a plain loop finds their end sooner
-            // than a vectorised search sets up; a long run goes to the vectorised search.
-            int stop = Math.Min(block.Length, i + 16);
-            while (i < stop && IsPlainStringByte(block[i]))
+            // 16 bytes at a time: a byte ends the plain run if it is the quote, the backslash, or below
+            // 0x20 as a signed byte (a control character, or non-ASCII: 0x80-0xFF are negative).
+            if (i <= n - Vector128<byte>.Count)
             {
-                i++;
-            }
-
-            if (i == stop)
-            {
-                int run = block[i..].IndexOfAny(StringSpecial);
-                if (run < 0)
+                var v = Vector128.LoadUnsafe(ref b, (nuint)i);
+                var special = Vector128.LessThan(v.AsSByte(), Vector128.Create((sbyte)0x20)).AsByte()
+                    | Vector128.Equals(v, Vector128.Create((byte)'"'))
+                    | Vector128.Equals(v, Vector128.Create((byte)'\\'));
+                uint mask = special.ExtractMostSignificantBits();
+                if (mask == 0)
                 {
-                    return Scan.Cut;
+                    i += Vector128<byte>.Count;
+                    continue;
                 }
 
-                i += run;
+                i += BitOperations.TrailingZeroCount(mask);
+            }
+            else
+            {
+                while (i < n && IsPlainStringByte(Unsafe.Add(ref b, i)))
+                {
+                    i++;
+                }
+
+                if (i == n)
+                {
+                    return Cut;
+                }
             }
 
-            byte c = block[i];
+            byte c = Unsafe.Add(ref b, i);
             if (c == '"')
             {
-                end = i + 1;
-                return Scan.Token;
+                return i + 1;
             }
 
             if (c == '\\')
             {
-                if (i + 1 >= block.Length)
-                {
-                    return Scan.Cut;
-                }
-
-                byte e = block[i + 1];
-                if (e == 'u')
-                {
-                    for (int h = i + 2; h < i + 6; h++)
-                    {
-                        if (h >= block.Length)
-                        {
-                            return Scan.Cut;
-                        }
-
-                        if (!char.IsAsciiHexDigit((char)block[h]))
-                        {
-                            return Scan.Invalid;
-                        }
-                    }
-
-                    i += 6;
-                }
-                else if (e is (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t')
-                {
-                    i += 2;
-                }
-                else
-                {
-                    return Scan.Invalid;
-                }
-
-                continue;
+                i = ScanEscape(ref b, i, n);
             }
-
-            if (c < 0x20)
+            else if (c < 0x20)
             {
-                return Scan.Invalid;
+                return Bad;
             }
-
-            var sequence = ScanUtf8(block, i, out int length);
-            if (sequence != Scan.Token)
+            else
             {
-                return sequence;
+                i = ScanUtf8Run(ref b, i, n);
             }
 
-            i += length;
+            if (i < 0)
+            {
+                return i;
+            }
         }
+    }
+
+    /// <summary>One escape (RFC 8259 section 7) at the backslash at i: the position after it.</summary>
+    private static int ScanEscape(ref byte b, int i, int n)
+    {
+        if (i + 1 >= n)
+        {
+            return Cut;
+        }
+
+        byte e = Unsafe.Add(ref b, i + 1);
+        if (e == 'u')
+        {
+            for (int h = i + 2; h < i + 6; h++)
+            {
+                if (h >= n)
+                {
+                    return Cut;
+                }
+
+                if (!char.IsAsciiHexDigit((char)Unsafe.Add(ref b, h)))
+                {
+                    return Bad;
+                }
+            }
+
+            return i + 6;
+        }
+
+        return e is (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t' ? i + 2 : Bad;
     }
 
     /// <summary>
-    /// One multi-byte UTF-8 sequence (RFC 3629 section 4): no overlong forms, no surrogates, nothing past
-    /// U+10FFFF. RFC 8259 section 8.1 requires UTF-8; the merger passes the bytes on as they are.
+    /// A run of string text from a non-ASCII byte at i up to the next quote, backslash or control byte:
+    /// the position where the run ends. RFC 8259 section 8.1 requires UTF-8 (RFC 3629: no overlong forms,
+    /// no surrogates, nothing past U+10FFFF), and the merger passes the bytes on as they are.
     /// </summary>
-    private static Scan ScanUtf8(ReadOnlySpan<byte> block, int i, out int length)
+    private static int ScanUtf8Run(ref byte b, int i, int n)
     {
-        byte lead = block[i];
-        byte low = 0x80;
-        byte high = 0xBF;
-        switch (lead)
+        var rest = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, i), n - i);
+        int run = rest.IndexOfAny(StringBreak);
+        if (run >= 0)
         {
-            case >= 0xC2 and <= 0xDF:
-                length = 2;
-                break;
-            case 0xE0:
-                length = 3;
-                low = 0xA0;
-                break;
-            case 0xED:
-                length = 3;
-                high = 0x9F;
-                break;
-            case >= 0xE1 and <= 0xEF:
-                length = 3;
-                break;
-            case 0xF0:
-                length = 4;
-                low = 0x90;
-                break;
-            case 0xF4:
-                length = 4;
-                high = 0x8F;
-                break;
-            case >= 0xF1 and <= 0xF3:
-                length = 4;
-                break;
-            default:
-                length = 0;
-                return Scan.Invalid;
+            // A sequence cut short by the quote (or escape) is invalid: none of them is a continuation byte.
+            return Utf8.IsValid(rest[..run]) ? i + run : Bad;
         }
 
-        // The second byte's range depends on the lead; the others are plain continuation bytes.
-        for (int k = 1; k < length; k++)
+        // The block ends inside the run, maybe inside a sequence: validate up to that sequence's lead byte,
+        // and the lead and what follows it as a sequence that may still be completed.
+        int lead = rest.Length - 1;
+        while (lead > 0 && lead > rest.Length - 4 && (rest[lead] & 0xC0) == 0x80)
         {
-            if (i + k >= block.Length)
-            {
-                return Scan.Cut;
-            }
-
-            byte b = block[i + k];
-            if (k == 1 ? b < low || b > high : b is < 0x80 or > 0xBF)
-            {
-                return Scan.Invalid;
-            }
+            lead--;
         }
 
-        return Scan.Token;
+        int need = rest[lead] >= 0xF0 ? 4 : rest[lead] >= 0xE0 ? 3 : rest[lead] >= 0xC0 ? 2 : 1;
+        if (rest.Length - lead >= need)
+        {
+            return Utf8.IsValid(rest) ? Cut : Bad;
+        }
+
+        return Utf8.IsValid(rest[..lead]) && IsSequenceStart(rest[lead..]) ? Cut : Bad;
     }
 
-    private static Scan ScanLiteral(ReadOnlySpan<byte> block, int i, ReadOnlySpan<byte> literal, out int end)
+    /// <summary>The start of a UTF-8 sequence that the next bytes may still complete (RFC 3629 section 4).</summary>
+    private static bool IsSequenceStart(ReadOnlySpan<byte> start)
     {
-        end = i + literal.Length;
+        byte lead = start[0];
+        (byte low, byte high) = lead switch
+        {
+            >= 0xC2 and <= 0xDF => ((byte)0x80, (byte)0xBF),
+            0xE0 => ((byte)0xA0, (byte)0xBF),
+            0xED => ((byte)0x80, (byte)0x9F),
+            >= 0xE1 and <= 0xEF => ((byte)0x80, (byte)0xBF),
+            0xF0 => ((byte)0x90, (byte)0xBF),
+            0xF4 => ((byte)0x80, (byte)0x8F),
+            >= 0xF1 and <= 0xF3 => ((byte)0x80, (byte)0xBF),
+            _ => ((byte)1, (byte)0),
+        };
+
+        // The second byte's range depends on the lead; the others are plain continuation bytes.
+        if (low > high || (start.Length > 1 && (start[1] < low || start[1] > high)))
+        {
+            return false;
+        }
+
+        return start.Length <= 2 || (start[2] & 0xC0) == 0x80;
+    }
+
+    private static int ScanLiteral(ReadOnlySpan<byte> block, int i, ReadOnlySpan<byte> literal)
+    {
         var rest = block[i..];
         if (rest.Length >= literal.Length)
         {
-            return rest.StartsWith(literal) ? Scan.Token : Scan.Invalid;
+            return rest.StartsWith(literal) ? i + literal.Length : Bad;
         }
 
-        return literal.StartsWith(rest) ? Scan.Cut : Scan.Invalid;
+        return literal.StartsWith(rest) ? Cut : Bad;
     }
 
     /// <summary>
@@ -400,75 +522,70 @@ internal struct JsonStreamValidator
     /// the first byte that cannot continue it; at the end of a block that is not the last it may go on, so
     /// it is cut there.
     /// </summary>
-    private static Scan ScanNumber(ReadOnlySpan<byte> block, int i, bool isFinalBlock, out int end)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScanNumber(ref byte b, int i, int n, bool isFinalBlock)
     {
-        end = 0;
-        if (block[i] == '-')
+        if (Unsafe.Add(ref b, i) == '-')
         {
             i++;
         }
 
         // Integer part: one digit, or a non-zero digit and more.
-        if (i == block.Length)
+        if (i == n)
         {
-            return Scan.Cut;
+            return Cut;
         }
 
-        if (block[i] == '0')
+        byte c = Unsafe.Add(ref b, i);
+        if (c == '0')
         {
             i++;
         }
-        else if (IsDigit(block[i]))
+        else if (IsDigit(c))
         {
-            i = SkipDigits(block, i + 1);
+            i = SkipDigits(ref b, i + 1, n);
         }
         else
         {
-            return Scan.Invalid;
+            return Bad;
         }
 
-        if (i < block.Length && block[i] == '.')
+        if (i < n && Unsafe.Add(ref b, i) == '.')
         {
-            if (++i == block.Length)
+            if (++i == n)
             {
-                return Scan.Cut;
+                return Cut;
             }
 
-            if (!IsDigit(block[i]))
+            if (!IsDigit(Unsafe.Add(ref b, i)))
             {
-                return Scan.Invalid;
+                return Bad;
             }
 
-            i = SkipDigits(block, i + 1);
+            i = SkipDigits(ref b, i + 1, n);
         }
 
-        if (i < block.Length && block[i] is (byte)'e' or (byte)'E')
+        if (i < n && (Unsafe.Add(ref b, i) | 0x20) == 'e')
         {
-            if (++i < block.Length && block[i] is (byte)'+' or (byte)'-')
+            if (++i < n && Unsafe.Add(ref b, i) is (byte)'+' or (byte)'-')
             {
                 i++;
             }
 
-            if (i == block.Length)
+            if (i == n)
             {
-                return Scan.Cut;
+                return Cut;
             }
 
-            if (!IsDigit(block[i]))
+            if (!IsDigit(Unsafe.Add(ref b, i)))
             {
-                return Scan.Invalid;
+                return Bad;
             }
 
-            i = SkipDigits(block, i + 1);
+            i = SkipDigits(ref b, i + 1, n);
         }
 
-        if (i == block.Length && !isFinalBlock)
-        {
-            return Scan.Cut;
-        }
-
-        end = i;
-        return Scan.Token;
+        return i == n && !isFinalBlock ? Cut : i;
     }
 
     /// <summary>ASCII from space up, but the quote and the backslash.</summary>
@@ -476,9 +593,9 @@ internal struct JsonStreamValidator
 
     private static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
 
-    private static int SkipDigits(ReadOnlySpan<byte> block, int i)
+    private static int SkipDigits(ref byte b, int i, int n)
     {
-        while (i < block.Length && IsDigit(block[i]))
+        while (i < n && IsDigit(Unsafe.Add(ref b, i)))
         {
             i++;
         }
@@ -486,20 +603,17 @@ internal struct JsonStreamValidator
         return i;
     }
 
-    private static byte[] StringSpecialBytes()
+    private static byte[] StringBreakBytes()
     {
-        var bytes = new List<byte> { (byte)'"', (byte)'\\' };
-        for (int b = 0; b < 0x20; b++)
+        var bytes = new byte[0x22];
+        for (int c = 0; c < 0x20; c++)
         {
-            bytes.Add((byte)b);
+            bytes[c] = (byte)c;
         }
 
-        for (int b = 0x80; b <= 0xFF; b++)
-        {
-            bytes.Add((byte)b);
-        }
-
-        return [.. bytes];
+        bytes[0x20] = (byte)'"';
+        bytes[0x21] = (byte)'\\';
+        return bytes;
     }
 
     /// <summary>
@@ -509,8 +623,9 @@ internal struct JsonStreamValidator
     /// </summary>
     public readonly int WriteClosing(Span<byte> destination)
     {
+        // Expect.Value is the document's start or the place after a name's colon: both need a value.
         int n = 0;
-        if (!_started || _afterPropertyName)
+        if (_expect == Expect.Value)
         {
             "null"u8.CopyTo(destination);
             n = 4;

@@ -3,8 +3,11 @@ using FastGate.Gateway.Composition;
 
 namespace FastGate.Gateway.Tests.Composition;
 
-/// <summary>A part answered from memory: a status, a body handed out in segments, optionally slow or cut.</summary>
-internal sealed class MemoryPartSource(int status, byte[] body, int segment = 4096, TimeSpan headDelay = default, int failAfter = -1, TimeSpan segmentDelay = default) : PartSource
+/// <summary>
+/// A part answered from memory: a status, a body handed out in segments, optionally slow or cut, and
+/// optionally as sequences of several buffers (as a pipe hands out bytes that span its blocks).
+/// </summary>
+internal sealed class MemoryPartSource(int status, byte[] body, int segment = 4096, TimeSpan headDelay = default, int failAfter = -1, TimeSpan segmentDelay = default, bool multiBuffer = false) : PartSource
 {
     private int _offset;
     private int _lastLength;
@@ -39,7 +42,7 @@ internal sealed class MemoryPartSource(int status, byte[] body, int segment = 40
         }
 
         _lastLength = Math.Min(segment, body.Length - _offset);
-        return new PartRead(PartReadStatus.Data, new ReadOnlySequence<byte>(body, _offset, _lastLength));
+        return new PartRead(PartReadStatus.Data, multiBuffer ? Buffers.Split(body.AsMemory(_offset, _lastLength)) : new ReadOnlySequence<byte>(body, _offset, _lastLength));
     }
 
     public override void Consume(long count)
@@ -85,5 +88,35 @@ internal sealed class MemorySink : IStreamingBodySink
     {
         Completed = true;
         return ValueTask.FromResult(!FailFlushes);
+    }
+}
+
+/// <summary>Sequences made of several buffers.</summary>
+internal static class Buffers
+{
+    /// <summary>The bytes in buffers of 1, 2, 3 ... bytes, copied (so no two are contiguous).</summary>
+    public static ReadOnlySequence<byte> Split(ReadOnlyMemory<byte> bytes)
+    {
+        var first = new Segment(bytes[..Math.Min(1, bytes.Length)].ToArray(), 0);
+        var last = first;
+        for (int at = first.Memory.Length, size = 2; at < bytes.Length; at += size, size++)
+        {
+            var next = new Segment(bytes[at..Math.Min(bytes.Length, at + size)].ToArray(), last.RunningIndex + last.Memory.Length);
+            last.Link(next);
+            last = next;
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(byte[] bytes, long runningIndex)
+        {
+            Memory = bytes;
+            RunningIndex = runningIndex;
+        }
+
+        public void Link(Segment next) => Next = next;
     }
 }

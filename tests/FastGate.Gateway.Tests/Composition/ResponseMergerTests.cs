@@ -33,6 +33,44 @@ public class ResponseMergerTests
         Assert.Equal("{\"fast\":[ \"\\u00e9\" ,\n true ],\"slow\":{ \"b\" : 1.50E+2 }}", sink.Text);
     }
 
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(0, true)]
+    [InlineData(5, false)]
+    [InlineData(5, true)]
+    public async Task Reads_answered_at_once_or_later_in_one_buffer_or_several_give_the_same_bytes(int segmentDelayMs, bool multiBuffer)
+    {
+        // The merger copies a read answered at once without awaiting it, and a read of one buffer from its
+        // span: every combination must write exactly the parts' bytes, streamed ones (past the window) too.
+        // The large part's head comes late, so the small one is ready first and the order is fixed.
+        var small = Encoding.UTF8.GetBytes("{\"name\":\"Zoë 😀\",\"n\":[1,2.5e3,true,null],\"s\":\"" + new string('x', 100) + "\"}");
+        var large = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Range(0, 6000).Select(i => $"{{\"id\":{i},\"v\":\"é{i}\"}}")) + "]");
+        Assert.True(large.Length > ResponseMerger.WindowSize);
+        var delay = TimeSpan.FromMilliseconds(segmentDelayMs);
+        var (result, sink) = await MergeAsync(null,
+            Part("small", new MemoryPartSource(200, small, 61, segmentDelay: delay, multiBuffer: multiBuffer), required: true),
+            Part("large", new MemoryPartSource(200, large, 4096, headDelay: TimeSpan.FromMilliseconds(400), segmentDelay: delay, multiBuffer: multiBuffer)));
+
+        Assert.Equal(MergeOutcome.Completed, result.Outcome);
+        byte[] expected = [.. "{\"small\":"u8, .. small, .. ",\"large\":"u8, .. large, .. "}"u8];
+        Assert.Equal(expected, sink.Body.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public async Task Parts_ready_together_go_out_in_one_flush_and_a_late_part_in_its_own()
+    {
+        var (together, sinkTogether) = await MergeAsync(null, Part("a", Json("1")), Part("b", Json("[2]")), Part("c", Json("{}")));
+        Assert.Equal(MergeOutcome.Completed, together.Outcome);
+        Assert.Equal("{\"a\":1,\"b\":[2],\"c\":{}}", sinkTogether.Text);
+        Assert.Equal(1, sinkTogether.Flushes);
+
+        // a and b are flushed before the merger waits for c; c goes out with its own flush.
+        var (late, sinkLate) = await MergeAsync(null, Part("a", Json("1")), Part("b", Json("[2]")), Part("c", Json("{}", delayMs: 150)));
+        Assert.Equal(MergeOutcome.Completed, late.Outcome);
+        Assert.Equal("{\"a\":1,\"b\":[2],\"c\":{}}", sinkLate.Text);
+        Assert.Equal(2, sinkLate.Flushes);
+    }
+
     [Fact]
     public async Task Failed_optional_parts_are_null_and_listed_in_errors()
     {
