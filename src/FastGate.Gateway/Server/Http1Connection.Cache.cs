@@ -30,7 +30,7 @@ internal sealed partial class Http1Connection
         }
 
         bool keepAlive = CanKeepAliveAfterProblem;
-        WriteCachedResponse(entry, keepAlive);
+        WriteCachedResponse(_output, entry, keepAlive, _request.Version == Http1Version.Http10, _request.IsHead, RequestId, Stopwatch.GetTimestamp());
         _runtime.Metrics.OnResponse(entry.StatusCode);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return keepAlive && !flush.IsCompleted && !flush.IsCanceled ? CacheOutcome.AnsweredKeepAlive : CacheOutcome.AnsweredClose;
@@ -43,33 +43,36 @@ internal sealed partial class Http1Connection
         AnsweredClose,
     }
 
-    private void WriteCachedResponse(CacheEntry entry, bool keepAlive)
+    /// <summary>The HTTP/1.1 answer from a cache entry: its status and stored fields, then Content-Length, Age
+    /// (RFC 9111 section 5.1), X-Cache and the request id; the body unless the request is HEAD.</summary>
+    /// <param name="now">a <see cref="Stopwatch"/> timestamp, for Age</param>
+    internal static void WriteCachedResponse(IBufferWriter<byte> output, CacheEntry entry, bool keepAlive, bool http10, bool isHead, ReadOnlySpan<byte> requestId, long now)
     {
-        var cursor = new BufferCursor(_output, 512 + entry.HeaderLines.Length);
+        var cursor = new BufferCursor(output, 512 + entry.HeaderLines.Length);
         Span<byte> scratch = stackalloc byte[32];
         cursor.Write(Http1HeadWriter.StatusLine(entry.StatusCode, scratch));
         cursor.Write(entry.HeaderLines);
         cursor.Write("Content-Length: "u8);
         cursor.WriteDecimal(entry.Body.Length);
         cursor.Write("\r\nAge: "u8);
-        if (entry.TryWriteAge(Stopwatch.GetTimestamp(), scratch, out int written))
+        if (entry.TryWriteAge(now, scratch, out int written))
         {
             cursor.Write(scratch[..written]);
         }
 
         cursor.Write("\r\nX-Cache: HIT\r\n"u8);
-        cursor.WriteField("X-Request-Id"u8, RequestId);
+        cursor.WriteField("X-Request-Id"u8, requestId);
         if (!keepAlive)
         {
             cursor.Write("Connection: close\r\n"u8);
         }
-        else if (_request.Version == Http1Version.Http10)
+        else if (http10)
         {
             cursor.Write("Connection: keep-alive\r\n"u8);
         }
 
         cursor.Write("\r\n"u8);
-        if (!_request.IsHead)
+        if (!isHead)
         {
             cursor.Write(entry.Body);
         }
