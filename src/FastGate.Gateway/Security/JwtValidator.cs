@@ -224,7 +224,7 @@ internal sealed class JwtValidator
         bool knownAlgorithm = false;
         bool hasCrit = false;
         bool typeOk = true;
-        var members = new JwtJsonMembers(header, stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
+        var members = new JwtJsonMembers(header, stackalloc ulong[JwtJsonMembers.MaxQuoteWords], stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
         JwtJsonStep step;
         while ((step = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
         {
@@ -488,7 +488,7 @@ internal sealed class JwtValidator
         long issuedAt = long.MinValue;
         bool issuerOk = false;
         bool audienceOk = false;
-        var members = new JwtJsonMembers(payload, stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
+        var members = new JwtJsonMembers(payload, stackalloc ulong[JwtJsonMembers.MaxQuoteWords], stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
         JwtJsonStep step;
         while ((step = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
         {
