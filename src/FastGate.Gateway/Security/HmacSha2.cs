@@ -9,8 +9,8 @@ namespace FastGate.Gateway.Security;
 /// HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)), where K' is the key zero-padded to the hash's block
 /// (hashed first when longer than the block). Both padded keys fill exactly one block, so the hash states after
 /// absorbing them depend on the key only: they are computed once here, and a MAC copies them to the stack and
-/// absorbs only the message and the inner digest. For a 650-byte token that is 12 SHA-256 blocks instead of 14,
-/// and no native allocation. Without <see cref="OpenSslSha2"/>, one keyed <see cref="IncrementalHash"/> per
+/// absorbs only the message and the inner digest: two compression blocks fewer per MAC (11 instead of 13 for a
+/// 600-byte signing input) and no native allocation. Without <see cref="OpenSslSha2"/>, one keyed <see cref="IncrementalHash"/> per
 /// thread and hash does the same work with the binding's per-call overhead.
 /// </remarks>
 [SkipLocalsInit]
