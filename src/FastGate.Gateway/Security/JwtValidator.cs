@@ -200,19 +200,89 @@ internal sealed class JwtValidator
     /// <param name="kidLength">-1 when the header has no "kid"</param>
     private JwtValidationResult ReadHeader(ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength)
     {
-        algorithm = JwtAlgorithms.None;
-        kidLength = -1;
         if (!Utf8.IsValid(header))
         {
+            algorithm = JwtAlgorithms.None;
+            kidLength = -1;
             return JwtValidationResult.Malformed;
         }
 
+        return TryReadHeaderFast(header, kid, out algorithm, out kidLength, out JwtValidationResult result)
+            ? result
+            : ReadHeaderWithReader(header, kid, out algorithm, out kidLength);
+    }
+
+    /// <summary>The header by <see cref="JwtJsonMembers"/>; false when that scan is unsure or a member has the
+    /// wrong type, and <see cref="ReadHeaderWithReader"/> decides.</summary>
+    private bool TryReadHeaderFast(
+        ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength, out JwtValidationResult result)
+    {
+        algorithm = JwtAlgorithms.None;
+        kidLength = -1;
+        result = JwtValidationResult.Malformed;
+        bool hasAlgorithm = false;
+        bool knownAlgorithm = false;
+        bool hasCrit = false;
+        bool typeOk = true;
+        var members = new JwtJsonMembers(header, stackalloc ulong[JwtJsonMembers.MaxQuoteWords], stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
+        JwtJsonStep step;
+        while ((step = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
+        {
+            if (name.SequenceEqual("alg"u8))
+            {
+                if (kind != JsonTokenType.String)
+                {
+                    return false;
+                }
+
+                hasAlgorithm = true;
+                knownAlgorithm = JwtAlgorithmInfo.TryParse(value, out algorithm);
+            }
+            else if (name.SequenceEqual("kid"u8))
+            {
+                if (kind != JsonTokenType.String)
+                {
+                    return false;
+                }
+
+                kidLength = value.TryCopyTo(kid) ? value.Length : -2;
+            }
+            else if (name.SequenceEqual("typ"u8))
+            {
+                if (kind != JsonTokenType.String)
+                {
+                    return false;
+                }
+
+                typeOk = IsAcceptedType(value);
+            }
+            else if (name.SequenceEqual("crit"u8))
+            {
+                hasCrit = true;
+            }
+        }
+
+        if (step != JwtJsonStep.End)
+        {
+            return false;
+        }
+
+        result = HeaderVerdict(hasAlgorithm, knownAlgorithm, algorithm, hasCrit, typeOk, ref kidLength);
+        return true;
+    }
+
+    /// <summary>The header by Utf8JsonReader: escapes, unusual shapes, and every malformed header.</summary>
+    private JwtValidationResult ReadHeaderWithReader(ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength)
+    {
+        algorithm = JwtAlgorithms.None;
+        kidLength = -1;
         bool hasAlgorithm = false;
         bool knownAlgorithm = false;
         bool hasCrit = false;
         bool typeOk = true;
         var names = new MemberNames(stackalloc byte[MemberNameBytes], stackalloc ushort[MaxMembers]);
         Span<byte> algorithmName = stackalloc byte[8];
+        Span<byte> typeBuffer = stackalloc byte[32];
         var reader = new Utf8JsonReader(header);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -257,7 +327,7 @@ internal sealed class JwtValidator
                     return JwtValidationResult.Malformed;
                 }
 
-                typeOk = IsAcceptedType(ref reader);
+                typeOk = TryCopyString(in reader, typeBuffer, out int typeLength) && IsAcceptedType(typeBuffer[..typeLength]);
             }
             else if (reader.ValueTextEquals("crit"u8))
             {
@@ -278,6 +348,12 @@ internal sealed class JwtValidator
             return JwtValidationResult.Malformed;
         }
 
+        return HeaderVerdict(hasAlgorithm, knownAlgorithm, algorithm, hasCrit, typeOk, ref kidLength);
+    }
+
+    /// <summary>The checks on a well-formed header, in the order of the class remarks.</summary>
+    private JwtValidationResult HeaderVerdict(bool hasAlgorithm, bool knownAlgorithm, JwtAlgorithms algorithm, bool hasCrit, bool typeOk, ref int kidLength)
+    {
         if (!hasAlgorithm)
         {
             return JwtValidationResult.Malformed;
@@ -304,15 +380,8 @@ internal sealed class JwtValidator
 
     /// <summary>"JWT" (RFC 7519 section 5.1) or "at+jwt" (RFC 9068 section 2.1), with or without the
     /// "application/" prefix, case-insensitive (RFC 7515 section 4.1.9).</summary>
-    private static bool IsAcceptedType(ref Utf8JsonReader reader)
+    private static bool IsAcceptedType(ReadOnlySpan<byte> value)
     {
-        Span<byte> type = stackalloc byte[32];
-        if (!TryCopyString(in reader, type, out int length))
-        {
-            return false;
-        }
-
-        ReadOnlySpan<byte> value = type[..length];
         if (value.Length > 12 && System.Text.Ascii.EqualsIgnoreCase(value[..12], "application/"u8))
         {
             value = value[12..];
@@ -397,12 +466,106 @@ internal sealed class JwtValidator
 
     private JwtValidationResult ReadClaims(ReadOnlySpan<byte> payload, long now, out long expiresAt)
     {
-        expiresAt = 0;
         if (!Utf8.IsValid(payload))
         {
+            expiresAt = 0;
             return JwtValidationResult.Malformed;
         }
 
+        return TryReadClaimsFast(payload, now, out expiresAt, out JwtValidationResult result)
+            ? result
+            : ReadClaimsWithReader(payload, now, out expiresAt);
+    }
+
+    /// <summary>The claims by <see cref="JwtJsonMembers"/>; false when that scan is unsure, a registered claim
+    /// has the wrong type, or a date is not a plain integer, and <see cref="ReadClaimsWithReader"/> decides.</summary>
+    private bool TryReadClaimsFast(ReadOnlySpan<byte> payload, long now, out long expiresAt, out JwtValidationResult result)
+    {
+        expiresAt = 0;
+        result = JwtValidationResult.Malformed;
+        bool hasExpiry = false;
+        long notBefore = long.MinValue;
+        long issuedAt = long.MinValue;
+        bool issuerOk = false;
+        bool audienceOk = false;
+        var members = new JwtJsonMembers(payload, stackalloc ulong[JwtJsonMembers.MaxQuoteWords], stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
+        JwtJsonStep step;
+        while ((step = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
+        {
+            switch (ClassifyClaim(name))
+            {
+                case RegisteredClaim.Expiry:
+                    if (kind != JsonTokenType.Number || !TryParseInteger(value, out expiresAt))
+                    {
+                        return false;
+                    }
+
+                    hasExpiry = true;
+                    break;
+                case RegisteredClaim.NotBefore:
+                    if (kind != JsonTokenType.Number || !TryParseInteger(value, out notBefore))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case RegisteredClaim.IssuedAt:
+                    if (kind != JsonTokenType.Number || !TryParseInteger(value, out issuedAt))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case RegisteredClaim.Issuer:
+                    if (kind != JsonTokenType.String)
+                    {
+                        return false;
+                    }
+
+                    issuerOk = value.SequenceEqual(_policy.IssuerUtf8);
+                    break;
+                case RegisteredClaim.Audience:
+                    if (kind == JsonTokenType.String)
+                    {
+                        audienceOk = IsAudience(value);
+                        break;
+                    }
+
+                    if (kind != JsonTokenType.StartArray)
+                    {
+                        return false;
+                    }
+
+                    int position = 0;
+                    bool notString;
+                    while (JwtJsonMembers.TryNextString(value, ref position, out ReadOnlySpan<byte> element, out notString))
+                    {
+                        audienceOk |= IsAudience(element);
+                    }
+
+                    if (notString)
+                    {
+                        return false;
+                    }
+
+                    break;
+            }
+        }
+
+        if (step != JwtJsonStep.End)
+        {
+            return false;
+        }
+
+        result = ClaimsVerdict(now, hasExpiry, expiresAt, notBefore, issuedAt, issuerOk, audienceOk);
+        return true;
+    }
+
+    /// <summary>The claims by Utf8JsonReader: escapes, fractional dates, unusual shapes, and every malformed
+    /// claims set.</summary>
+    private JwtValidationResult ReadClaimsWithReader(ReadOnlySpan<byte> payload, long now, out long expiresAt)
+    {
+        expiresAt = 0;
         bool hasExpiry = false;
         long notBefore = long.MinValue;
         long issuedAt = long.MinValue;
@@ -464,13 +627,13 @@ internal sealed class JwtValidator
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    audienceOk = IsAudience(ref reader);
+                    audienceOk = IsAudienceEscaped(ref reader);
                 }
                 else if (reader.TokenType == JsonTokenType.StartArray)
                 {
                     while (reader.Read() && reader.TokenType == JsonTokenType.String)
                     {
-                        audienceOk |= IsAudience(ref reader);
+                        audienceOk |= IsAudienceEscaped(ref reader);
                     }
 
                     if (reader.TokenType != JsonTokenType.EndArray)
@@ -495,6 +658,13 @@ internal sealed class JwtValidator
             return JwtValidationResult.Malformed;
         }
 
+        return ClaimsVerdict(now, hasExpiry, expiresAt, notBefore, issuedAt, issuerOk, audienceOk);
+    }
+
+    /// <summary>The checks on a well-formed claims set (RFC 7519 section 4.1, RFC 8725 sections 3.8 and 3.9).</summary>
+    private JwtValidationResult ClaimsVerdict(
+        long now, bool hasExpiry, long expiresAt, long notBefore, long issuedAt, bool issuerOk, bool audienceOk)
+    {
         long skew = _policy.ClockSkewSeconds;
         if (!hasExpiry)
         {
@@ -550,7 +720,12 @@ internal sealed class JwtValidator
                 : RegisteredClaim.Other;
         }
 
-        ReadOnlySpan<byte> name = reader.ValueSpan;
+        return ClassifyClaim(reader.ValueSpan);
+    }
+
+    /// <summary>An unescaped name.</summary>
+    private static RegisteredClaim ClassifyClaim(ReadOnlySpan<byte> name)
+    {
         if (name.Length != 3)
         {
             return RegisteredClaim.Other;
@@ -567,7 +742,20 @@ internal sealed class JwtValidator
         };
     }
 
-    private bool IsAudience(ref Utf8JsonReader reader)
+    private bool IsAudience(ReadOnlySpan<byte> value)
+    {
+        foreach (byte[] audience in _policy.AudiencesUtf8)
+        {
+            if (value.SequenceEqual(audience))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsAudienceEscaped(ref Utf8JsonReader reader)
     {
         foreach (byte[] audience in _policy.AudiencesUtf8)
         {
@@ -601,6 +789,38 @@ internal sealed class JwtValidator
         }
 
         seconds = value >= long.MaxValue ? long.MaxValue : value <= long.MinValue ? long.MinValue : (long)Math.Floor(value);
+        return true;
+    }
+
+    /// <summary>A NumericDate written as a plain integer of up to 18 digits (the common form); anything else, a
+    /// fraction or an exponent, is left to <see cref="TryGetNumericDate"/>. <paramref name="number"/> is valid JSON
+    /// number text.</summary>
+    private static bool TryParseInteger(ReadOnlySpan<byte> number, out long value)
+    {
+        value = 0;
+        bool negative = number[0] == (byte)'-';
+        ReadOnlySpan<byte> digits = negative ? number[1..] : number;
+        if (digits.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (byte digit in digits)
+        {
+            uint d = (uint)(digit - '0');
+            if (d > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + d;
+        }
+
+        if (negative)
+        {
+            value = -value;
+        }
+
         return true;
     }
 

@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace FastGate.Gateway.Security;
+
+/// <summary>HMAC-SHA-256/384/512 (RFC 2104) with one key, for HS256/384/512 (RFC 7518 section 3.2);
+/// thread-safe, allocation-free per call.</summary>
+/// <remarks>
+/// HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)), where K' is the key zero-padded to the hash's block
+/// (hashed first when longer than the block). Both padded keys fill exactly one block, so the hash states after
+/// absorbing them depend on the key only: they are computed once here, and a MAC copies them to the stack and
+/// absorbs only the message and the inner digest: two compression blocks fewer per MAC (11 instead of 13 for a
+/// 600-byte signing input) and no native allocation. Without <see cref="OpenSslSha2"/>, one keyed <see cref="IncrementalHash"/> per
+/// thread and hash does the same work with the binding's per-call overhead.
+/// </remarks>
+[SkipLocalsInit]
+internal sealed unsafe class HmacSha2
+{
+    private const byte InnerPad = 0x36;
+    private const byte OuterPad = 0x5C;
+
+    private readonly OpenSslSha2.Sha256Context _inner256;
+    private readonly OpenSslSha2.Sha256Context _outer256;
+    private readonly OpenSslSha2.Sha512Context _inner384;
+    private readonly OpenSslSha2.Sha512Context _outer384;
+    private readonly OpenSslSha2.Sha512Context _inner512;
+    private readonly OpenSslSha2.Sha512Context _outer512;
+
+    /// <summary>The portable path: keyed HMAC per thread for SHA-256, -384 and -512 (an IncrementalHash is not
+    /// thread-safe); null on the native path.</summary>
+    private readonly ThreadLocal<IncrementalHash>[]? _portable;
+
+    /// <summary>Uses OpenSSL when <see cref="OpenSslSha2.IsAvailable"/>, else <see cref="IncrementalHash"/>.</summary>
+    public HmacSha2(ReadOnlySpan<byte> key)
+        : this(key, OpenSslSha2.IsAvailable)
+    {
+    }
+
+    /// <param name="native">true only where <see cref="OpenSslSha2"/> can be loaded (the start-up probe and
+    /// tests choose the path explicitly)</param>
+    internal HmacSha2(ReadOnlySpan<byte> key, bool native)
+    {
+        IsNative = native;
+        if (!native)
+        {
+            byte[] secret = key.ToArray();
+            _portable = [Portable(HashAlgorithmName.SHA256, secret), Portable(HashAlgorithmName.SHA384, secret), Portable(HashAlgorithmName.SHA512, secret)];
+            return;
+        }
+
+        Span<byte> block = stackalloc byte[128];
+        fixed (OpenSslSha2.Sha256Context* inner = &_inner256, outer = &_outer256)
+        {
+            PadKey(key, 256, block[..64], InnerPad);
+            OpenSslSha2.Init256(inner);
+            OpenSslSha2.Update256(inner, block[..64]);
+            PadKey(key, 256, block[..64], OuterPad);
+            OpenSslSha2.Init256(outer);
+            OpenSslSha2.Update256(outer, block[..64]);
+        }
+
+        fixed (OpenSslSha2.Sha512Context* inner = &_inner384, outer = &_outer384)
+        {
+            PadKey(key, 384, block, InnerPad);
+            OpenSslSha2.Init384(inner);
+            OpenSslSha2.Update512(inner, block);
+            PadKey(key, 384, block, OuterPad);
+            OpenSslSha2.Init384(outer);
+            OpenSslSha2.Update512(outer, block);
+        }
+
+        fixed (OpenSslSha2.Sha512Context* inner = &_inner512, outer = &_outer512)
+        {
+            PadKey(key, 512, block, InnerPad);
+            OpenSslSha2.Init512(inner);
+            OpenSslSha2.Update512(inner, block);
+            PadKey(key, 512, block, OuterPad);
+            OpenSslSha2.Init512(outer);
+            OpenSslSha2.Update512(outer, block);
+        }
+
+        CryptographicOperations.ZeroMemory(block);
+    }
+
+    public bool IsNative { get; }
+
+    /// <summary>HMAC of <paramref name="data"/> with SHA-<paramref name="hashBits"/> (256, 384 or 512) into
+    /// <paramref name="destination"/> (at least 64 bytes); the MAC length.</summary>
+    public int Compute(int hashBits, ReadOnlySpan<byte> data, Span<byte> destination)
+    {
+        if (destination.Length < 64)
+        {
+            throw new ArgumentException("the destination must hold 64 bytes", nameof(destination));
+        }
+
+        if (_portable is not null)
+        {
+            IncrementalHash hmac = _portable[hashBits == 256 ? 0 : hashBits == 384 ? 1 : 2].Value!;
+            hmac.AppendData(data);
+            return hmac.GetHashAndReset(destination);
+        }
+
+        fixed (byte* digest = destination)
+        {
+            if (hashBits == 256)
+            {
+                // Stack copies of the keyed states: the instance stays immutable, so threads share it.
+                OpenSslSha2.Sha256Context inner = _inner256;
+                OpenSslSha2.Update256(&inner, data);
+                OpenSslSha2.Final256(&inner, digest);
+                OpenSslSha2.Sha256Context outer = _outer256;
+                OpenSslSha2.Update256(&outer, new ReadOnlySpan<byte>(digest, 32));
+                OpenSslSha2.Final256(&outer, digest);
+                return 32;
+            }
+
+            int length = hashBits == 384 ? 48 : 64;
+            OpenSslSha2.Sha512Context inner512 = hashBits == 384 ? _inner384 : _inner512;
+            OpenSslSha2.Update512(&inner512, data);
+            OpenSslSha2.Final512(&inner512, digest);
+            OpenSslSha2.Sha512Context outer512 = hashBits == 384 ? _outer384 : _outer512;
+            OpenSslSha2.Update512(&outer512, new ReadOnlySpan<byte>(digest, length));
+            OpenSslSha2.Final512(&outer512, digest);
+            return length;
+        }
+    }
+
+    /// <summary>K' XOR pad over the hash's block (RFC 2104 section 2): a key longer than the block is replaced by
+    /// its hash, a shorter one is zero-padded.</summary>
+    private static void PadKey(scoped ReadOnlySpan<byte> key, int hashBits, Span<byte> block, byte pad)
+    {
+        Span<byte> hashed = stackalloc byte[64];
+        if (key.Length > block.Length)
+        {
+            int length = hashBits switch
+            {
+                256 => SHA256.HashData(key, hashed),
+                384 => SHA384.HashData(key, hashed),
+                _ => SHA512.HashData(key, hashed),
+            };
+            key = hashed[..length];
+        }
+
+        block.Clear();
+        key.CopyTo(block);
+        for (int i = 0; i < block.Length; i++)
+        {
+            block[i] ^= pad;
+        }
+
+        CryptographicOperations.ZeroMemory(hashed);
+    }
+
+    private static ThreadLocal<IncrementalHash> Portable(HashAlgorithmName hash, byte[] secret) =>
+        new(() => IncrementalHash.CreateHMAC(hash, secret));
+}

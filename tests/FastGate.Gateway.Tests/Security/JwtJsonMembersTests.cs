@@ -1,0 +1,339 @@
+using System.Text;
+using System.Text.Json;
+using FastGate.Gateway.Security;
+
+namespace FastGate.Gateway.Tests.Security;
+
+/// <summary>The fast JSON scanner's one-sided contract: "End" only where Utf8JsonReader reads the same members
+/// from a valid document with unique names; and it does say "End" for the escape-free documents tokens carry.</summary>
+public class JwtJsonMembersTests
+{
+    [Fact]
+    public void Reports_every_top_level_member_with_its_kind_and_raw_value()
+    {
+        byte[] json = """ {"iss":"https://issuer.example", "aud" : ["a","b"],"exp":1764170000,"x":{"y":[1,{"z":null}]},"t":true,"f":false,"n":null,"d":-1.5e+3,"é":"ü"} """u8.ToArray();
+        List<(string Name, JsonTokenType Kind, string Value)> members = Scan(json, out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+        Assert.Equal(
+            new List<(string, JsonTokenType, string)>
+            {
+                ("iss", JsonTokenType.String, "https://issuer.example"),
+                ("aud", JsonTokenType.StartArray, """["a","b"]"""),
+                ("exp", JsonTokenType.Number, "1764170000"),
+                ("x", JsonTokenType.StartObject, """{"y":[1,{"z":null}]}"""),
+                ("t", JsonTokenType.True, "true"),
+                ("f", JsonTokenType.False, "false"),
+                ("n", JsonTokenType.Null, "null"),
+                ("d", JsonTokenType.Number, "-1.5e+3"),
+                ("é", JsonTokenType.String, "ü"),
+            },
+            members);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData(" \t\r\n{ \n} \r\n")]
+    [InlineData("""{"a":[]}""")]
+    [InlineData("""{"a":{}}""")]
+    [InlineData("""{"a":[[],{},[{}]]}""")]
+    [InlineData("""{"a":0,"b":-0,"c":0.5,"d":1E9,"e":1e-9}""")]
+    public void Accepts_valid_escape_free_objects(string json)
+    {
+        Scan(Encoding.UTF8.GetBytes(json), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("[]")]
+    [InlineData("\"a\"")]
+    [InlineData("\uFEFF{}")]
+    [InlineData("{")]
+    [InlineData("{}x")]
+    [InlineData("{}{}")]
+    [InlineData("""{"a":1,}""")]
+    [InlineData("""{"a":1 "b":2}""")]
+    [InlineData("""{"a"}""")]
+    [InlineData("""{"a":}""")]
+    [InlineData("""{a:1}""")]
+    [InlineData("""{'a':1}""")]
+    [InlineData("""{"a":[1,]}""")]
+    [InlineData("""{"a":[1 2]}""")]
+    [InlineData("""{"a":{"b":1,}}""")]
+    [InlineData("""{"a":{"b"}}""")]
+    [InlineData("""{"a":[}""")]
+    [InlineData("""{"a":[1}""")]
+    [InlineData("""{"a":{]}""")]
+    [InlineData("""{"a":01}""")]
+    [InlineData("""{"a":1.}""")]
+    [InlineData("""{"a":.5}""")]
+    [InlineData("""{"a":-}""")]
+    [InlineData("""{"a":+1}""")]
+    [InlineData("""{"a":1e}""")]
+    [InlineData("""{"a":1x}""")]
+    [InlineData("""{"a":tru}""")]
+    [InlineData("""{"a":truex}""")]
+    [InlineData("""{"a":NaN}""")]
+    [InlineData("""{"a":"b}""")]
+    [InlineData("""{"a":"b\"c"}""")]
+    [InlineData("""{"a\u0062":1}""")]
+    [InlineData("""{"a":["\n"]}""")]
+    [InlineData("{\"a\":\"tab\there\"}")]
+    [InlineData("""{"a":1,"a":2}""")]
+    [InlineData("""{"a":1/*c*/}""")]
+    public void Is_unsure_about_invalid_json_escapes_and_duplicates(string json)
+    {
+        Scan(Encoding.UTF8.GetBytes(json), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.Unsure, last);
+    }
+
+    [Fact]
+    public void Is_unsure_past_its_nesting_and_member_limits()
+    {
+        Scan(Encoding.UTF8.GetBytes("{\"a\":" + new string('[', 32) + new string(']', 32) + "}"), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+        Scan(Encoding.UTF8.GetBytes("{\"a\":" + new string('[', 33) + new string(']', 33) + "}"), out last);
+        Assert.Equal(JwtJsonStep.Unsure, last);
+
+        string members = string.Join(',', Enumerable.Range(0, JwtJsonMembers.MaxMembers).Select(i => $"\"m{i}\":{i}"));
+        Scan(Encoding.UTF8.GetBytes("{" + members + "}"), out last);
+        Assert.Equal(JwtJsonStep.End, last);
+        Scan(Encoding.UTF8.GetBytes("{" + members + ",\"one-more\":0}"), out last);
+        Assert.Equal(JwtJsonStep.Unsure, last);
+    }
+
+    [Theory]
+    [InlineData(60)]
+    [InlineData(62)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(130)]
+    public void Strings_and_whitespace_across_64_byte_words_are_told_apart(int length)
+    {
+        string longValue = new('v', length);
+        List<(string Name, JsonTokenType Kind, string Value)> members = Scan(
+            Encoding.UTF8.GetBytes("{\"a\":\"" + longValue + "\",\n\t\"b\" : [\"" + longValue + "\"]\r\n}\n"), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+        Assert.Equal(longValue, members[0].Value);
+        Assert.Equal("[\"" + longValue + "\"]", members[1].Value);
+
+        // A line feed inside a string is a control character in every word it may fall in.
+        for (int at = 0; at < length; at++)
+        {
+            string broken = longValue[..at] + "\n" + longValue[at..];
+            Scan(Encoding.UTF8.GetBytes("{\"a\":\"" + broken + "\"}"), out last);
+            Assert.Equal(JwtJsonStep.Unsure, last);
+        }
+    }
+
+    [Fact]
+    public void Array_strings_are_walked_in_order_and_a_non_string_element_is_reported()
+    {
+        Assert.Equal(["a", "", "b c"], Strings(""" [ "a" ,"", "b c" ] """.Trim(), out bool notString));
+        Assert.False(notString);
+        Assert.Empty(Strings("[ ]", out notString));
+        Assert.False(notString);
+        Assert.Equal(["a"], Strings("""["a",1,"b"]""", out notString));
+        Assert.True(notString);
+    }
+
+    /// <summary>Random documents from a small JSON grammar, half of them then mutated by one byte: whenever the
+    /// scanner says End, Utf8JsonReader must read exactly the same members; and every unmutated document
+    /// without escapes or duplicate names must be accepted.</summary>
+    [Fact]
+    public void Agrees_with_Utf8JsonReader_on_random_and_mutated_documents()
+    {
+        var random = new Random(8259);
+        int accepted = 0;
+        for (int i = 0; i < 30_000; i++)
+        {
+            var builder = new StringBuilder();
+            bool plain = WriteObject(builder, random, depth: 0, out bool duplicates);
+            byte[] json = Encoding.UTF8.GetBytes(builder.ToString());
+            bool mutated = random.Next(2) == 0;
+            if (mutated)
+            {
+                json = Mutate(json, random);
+
+                // The validator checks UTF-8 before either path; a byte dropped into a sequence is not their case.
+                if (!System.Text.Unicode.Utf8.IsValid(json))
+                {
+                    continue;
+                }
+            }
+
+            List<(string Name, JsonTokenType Kind, string Value)> fast = Scan(json, out JwtJsonStep last);
+            if (last == JwtJsonStep.End)
+            {
+                accepted++;
+                Assert.Equal(ReadWithReader(json), fast);
+            }
+            else if (!mutated && plain && !duplicates)
+            {
+                Assert.Fail($"a valid escape-free document was not accepted: {Encoding.UTF8.GetString(json)}");
+            }
+        }
+
+        Assert.True(accepted > 5_000, $"only {accepted} documents accepted");
+    }
+
+    private static List<(string Name, JsonTokenType Kind, string Value)> Scan(byte[] json, out JwtJsonStep last)
+    {
+        var result = new List<(string, JsonTokenType, string)>();
+        var members = new JwtJsonMembers(json, new ulong[JwtJsonMembers.MaxQuoteWords], new int[JwtJsonMembers.MaxMembers], new int[JwtJsonMembers.MaxMembers]);
+        while ((last = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
+        {
+            result.Add((Encoding.UTF8.GetString(name), kind, Encoding.UTF8.GetString(value)));
+        }
+
+        return result;
+    }
+
+    /// <summary>The top-level members as the validator's reader path sees them (raw value text; strings unquoted
+    /// and unescaped), after checking the whole document and name uniqueness.</summary>
+    private static List<(string Name, JsonTokenType Kind, string Value)> ReadWithReader(byte[] json)
+    {
+        var result = new List<(string, JsonTokenType, string)>();
+        var reader = new Utf8JsonReader(json);
+        Assert.True(reader.Read());
+        Assert.Equal(JsonTokenType.StartObject, reader.TokenType);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = reader.GetString()!;
+            reader.Read();
+            JsonTokenType kind = reader.TokenType;
+            int start = (int)reader.TokenStartIndex;
+            string value = kind == JsonTokenType.String ? reader.GetString()! : "";
+            if (kind is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+
+            if (kind != JsonTokenType.String)
+            {
+                value = Encoding.UTF8.GetString(json, start, (int)reader.BytesConsumed - start);
+            }
+
+            result.Add((name, kind, value));
+        }
+
+        Assert.Equal(JsonTokenType.EndObject, reader.TokenType);
+        Assert.False(reader.Read());
+        Assert.Equal(result.Count, result.Select(m => m.Item1).Distinct(StringComparer.Ordinal).Count());
+        return result;
+    }
+
+    private static List<string> Strings(string array, out bool notString)
+    {
+        var result = new List<string>();
+        byte[] bytes = Encoding.UTF8.GetBytes(array);
+        int position = 0;
+        while (JwtJsonMembers.TryNextString(bytes, ref position, out ReadOnlySpan<byte> element, out notString))
+        {
+            result.Add(Encoding.UTF8.GetString(element));
+        }
+
+        return result;
+    }
+
+    private static readonly string[] Names = ["iss", "aud", "exp", "sub", "a", "", "é", "ab", "x y"];
+    private static readonly string[] StringValues = ["", "a", "https://x.example", "ü€", "a\\\"b", "\\u0041", "\\/", "tab\\t"];
+    private static readonly string[] Numbers = ["0", "-0", "7", "1764170000", "-12", "1.5", "1e3", "-2.5E-3", "123456789012345678901"];
+    private static readonly string[] Spaces = ["", "", "", " ", "\n", " \t\r\n "];
+
+    /// <summary>true when nothing written needs an escape-aware reader.</summary>
+    private static bool WriteObject(StringBuilder builder, Random random, int depth, out bool duplicates)
+    {
+        bool plain = true;
+        duplicates = false;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        builder.Append(Pick(Spaces, random)).Append('{').Append(Pick(Spaces, random));
+        int count = random.Next(depth == 0 ? 8 : 3);
+        for (int i = 0; i < count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(',').Append(Pick(Spaces, random));
+            }
+
+            string name = Pick(Names, random);
+            duplicates |= !seen.Add(name);
+            builder.Append('"').Append(name).Append('"').Append(Pick(Spaces, random)).Append(':').Append(Pick(Spaces, random));
+            plain &= WriteValue(builder, random, depth + 1);
+            builder.Append(Pick(Spaces, random));
+        }
+
+        builder.Append('}').Append(Pick(Spaces, random));
+
+        // Duplicates below the top level are legal JSON and not checked by either path.
+        if (depth > 0)
+        {
+            duplicates = false;
+        }
+
+        return plain;
+    }
+
+    private static bool WriteValue(StringBuilder builder, Random random, int depth)
+    {
+        switch (random.Next(depth > 4 ? 5 : 7))
+        {
+            case 0:
+                string text = Pick(StringValues, random);
+                builder.Append('"').Append(text).Append('"');
+                return !text.Contains('\\');
+            case 1:
+                builder.Append(Pick(Numbers, random));
+                return true;
+            case 2:
+                builder.Append(random.Next(2) == 0 ? "true" : "false");
+                return true;
+            case 3:
+            case 4:
+                builder.Append("null");
+                return true;
+            case 5:
+                return WriteObject(builder, random, depth, out _);
+            default:
+                bool plain = true;
+                builder.Append('[').Append(Pick(Spaces, random));
+                int count = random.Next(4);
+                for (int i = 0; i < count; i++)
+                {
+                    if (i > 0)
+                    {
+                        builder.Append(',').Append(Pick(Spaces, random));
+                    }
+
+                    plain &= WriteValue(builder, random, depth + 1);
+                }
+
+                builder.Append(Pick(Spaces, random)).Append(']');
+                return plain;
+        }
+    }
+
+    private static readonly byte[] MutationBytes = "{}[]\":,.-+eE0 \\\t\n/tfnu\u0001x"u8.ToArray();
+
+    private static byte[] Mutate(byte[] json, Random random)
+    {
+        var bytes = new List<byte>(json);
+        int at = random.Next(bytes.Count + 1);
+        switch (random.Next(3))
+        {
+            case 0 when at < bytes.Count:
+                bytes.RemoveAt(at);
+                break;
+            case 1 when at < bytes.Count:
+                bytes[at] = MutationBytes[random.Next(MutationBytes.Length)];
+                break;
+            default:
+                bytes.Insert(at, MutationBytes[random.Next(MutationBytes.Length)]);
+                break;
+        }
+
+        return [.. bytes];
+    }
+
+    private static string Pick(string[] values, Random random) => values[random.Next(values.Length)];
+}
