@@ -23,7 +23,10 @@ internal sealed class RouteNode
     // side by side, so the scan reads one array. A key of up to 8 bytes is equal to a segment exactly when
     // length and prefix are; only longer keys compare their remaining bytes.
     private LiteralEdge[] _edges = [];
-    private int[]? _buckets;
+
+    // Past LinearScanLimit children: the edges again, in an open-addressing table at most half full (an empty
+    // slot has no Child), so a probe reads the edge it compares without going through an index array.
+    private LiteralEdge[]? _slots;
 
     // The first literal child again, in the node itself: most nodes have none or one, and then the walk to the
     // next node is one load from this object instead of two through the edge array (the match is a chain of
@@ -92,18 +95,17 @@ internal sealed class RouteNode
 
         if (count > LinearScanLimit)
         {
-            _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)count * 2)];
-            for (int k = 0; k < count; k++)
+            _slots = new LiteralEdge[(int)BitOperations.RoundUpToPowerOf2((uint)count * 2)];
+            int mask = _slots.Length - 1;
+            foreach (LiteralEdge edge in _edges)
             {
-                int mask = _buckets.Length - 1;
-                ref LiteralEdge edge = ref _edges[k];
                 int slot = (int)(Hash(edge.Key, 0, edge.Length, edge.Prefix) & (uint)mask);
-                while (_buckets[slot] != 0)
+                while (_slots[slot].Child is not null)
                 {
                     slot = (slot + 1) & mask;
                 }
 
-                _buckets[slot] = k + 1;
+                _slots[slot] = edge;
             }
         }
 
@@ -123,7 +125,7 @@ internal sealed class RouteNode
             return _firstChild;
         }
 
-        return _edges.Length <= 1 ? null : _buckets is null ? FindScanned(path, start, length, prefix) : FindHashed(path, start, length, prefix);
+        return _edges.Length <= 1 ? null : _slots is null ? FindScanned(path, start, length, prefix) : FindHashed(path, start, length, prefix);
     }
 
     private RouteNode? FindScanned(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
@@ -141,19 +143,17 @@ internal sealed class RouteNode
 
     private RouteNode? FindHashed(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
-        int[] buckets = _buckets!;
-        LiteralEdge[] edges = _edges;
-        int mask = buckets.Length - 1;
+        LiteralEdge[] slots = _slots!;
+        int mask = slots.Length - 1;
         int slot = (int)(Hash(path, start, length, prefix) & (uint)mask);
         while (true)
         {
-            int index = buckets[slot] - 1;
-            if (index < 0)
+            ref readonly LiteralEdge edge = ref slots[slot];
+            if (edge.Child is null)
             {
                 return null;
             }
 
-            ref readonly LiteralEdge edge = ref edges[index];
             if (edge.Prefix == prefix && edge.Length == length && TailEquals(edge.Key, path, start, length))
             {
                 return edge.Child;
@@ -225,5 +225,5 @@ internal sealed class RouteNode
         return sorted;
     }
 
-    private readonly record struct LiteralEdge(ulong Prefix, int Length, byte[] Key, RouteNode Child);
+    private readonly record struct LiteralEdge(ulong Prefix, int Length, byte[] Key, RouteNode? Child);
 }

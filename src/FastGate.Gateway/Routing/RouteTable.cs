@@ -1,5 +1,6 @@
-using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using FastGate.Gateway.Model;
 
@@ -151,9 +152,11 @@ internal sealed class RouteTable
                 // its lowest flagged byte is exact) and is the segment's prefix for the literal lookup. Near the
                 // end of the path the load takes the path's last 8 bytes and shifts the ones before start out,
                 // which leaves zero bytes (never flagged as '/') above the path's end.
+                // Both loads are in bounds by the checks above (path.Length >= 8), so they skip the span's.
+                ref byte first = ref MemoryMarshal.GetReference(path);
                 ulong word = remaining >= sizeof(ulong)
-                    ? BinaryPrimitives.ReadUInt64LittleEndian(path[start..])
-                    : BinaryPrimitives.ReadUInt64LittleEndian(path[^sizeof(ulong)..]) >> ((sizeof(ulong) - remaining) * 8);
+                    ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, start))
+                    : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, path.Length - sizeof(ulong))) >> ((sizeof(ulong) - remaining) * 8);
                 ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
                 ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
                 if (slashes != 0)
