@@ -128,6 +128,7 @@ internal sealed class RouteNode
         return _edges.Length <= 1 ? null : _slots is null ? FindScanned(path, start, length, prefix) : FindHashed(path, start, length, prefix);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private RouteNode? FindScanned(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
         foreach (ref readonly LiteralEdge edge in _edges.AsSpan())
@@ -141,6 +142,7 @@ internal sealed class RouteNode
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private RouteNode? FindHashed(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
         LiteralEdge[] slots = _slots!;

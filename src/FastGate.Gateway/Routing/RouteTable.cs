@@ -77,6 +77,9 @@ internal sealed class RouteTable
 
     /// <param name="host">the Host header (or authority) as received, possibly with a port</param>
     /// <param name="path">the normalized path (no query), see <see cref="PathNormalizer"/></param>
+    /// <remarks>Never inlined: the JIT's inlining budget is per compiled method, and inlined into a caller the
+    /// walk below used it up, which left even the one-edge lookup of every segment as a call.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
     {
         var visitor = new MatchVisitor(host, method);

@@ -19,7 +19,8 @@ internal struct RouteValues
     public readonly (int Start, int Length) GetRange(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-        return _ranges[index];
+        ref readonly ValueRange range = ref _ranges[index];
+        return (range.Start, range.Length);
     }
 
     /// <param name="path">the path given to <see cref="RouteTable.Match"/></param>
@@ -44,13 +45,24 @@ internal struct RouteValues
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Set(int index, int start, int length) => _ranges[index] = (start, length);
+    internal void Set(int index, int start, int length)
+    {
+        ref ValueRange range = ref _ranges[index];
+        range.Start = start;
+        range.Length = length;
+    }
 
     internal void SetCount(int count) => Count = count;
 
     [InlineArray(MaxCount)]
     private struct RangeBuffer
     {
-        private (int Start, int Length) _element;
+        private ValueRange _element;
+    }
+
+    private struct ValueRange
+    {
+        public int Start;
+        public int Length;
     }
 }
