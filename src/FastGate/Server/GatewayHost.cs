@@ -37,6 +37,10 @@ internal sealed class GatewayHost : IAsyncDisposable
     /// <summary>The transport under every listener (gateway, TLS and admin).</summary>
     public GatewayTransport Transport { get; }
 
+    /// <summary>Connections the epoll transport accepted; 0 over sockets.</summary>
+    public long EpollConnectionsAccepted =>
+        (_app.Services.GetService<IConnectionListenerFactory>() as EpollTransportFactory)?.Accepted ?? 0;
+
     /// <summary>Addresses actually bound (port 0 in the model becomes the port the OS chose).</summary>
     public IReadOnlyList<string> Addresses =>
         _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()

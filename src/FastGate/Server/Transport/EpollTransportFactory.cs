@@ -18,6 +18,7 @@ internal sealed class EpollTransportFactory(int loopCount) : IConnectionListener
     private readonly Lock _gate = new();
     private EpollLoop[]? _loops;
     private uint _next;
+    private long _accepted;
 
     public EpollTransportFactory()
         : this(Environment.ProcessorCount)
@@ -25,6 +26,9 @@ internal sealed class EpollTransportFactory(int loopCount) : IConnectionListener
     }
 
     public MemoryPool<byte> Pool { get; } = new EpollBlockPool();
+
+    /// <summary>Connections accepted by this factory's listeners so far.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint;
 
@@ -36,6 +40,7 @@ internal sealed class EpollTransportFactory(int loopCount) : IConnectionListener
 
     public EpollLoop NextLoop()
     {
+        Interlocked.Increment(ref _accepted);
         var loops = _loops!;
         return loops[(int)(Interlocked.Increment(ref _next) % (uint)loops.Length)];
     }

@@ -11,7 +11,6 @@ internal static unsafe partial class LinuxNative
 {
     public const int EpollCloexec = 0x80000;
     public const int EpollCtlAdd = 1;
-    public const int EpollCtlDel = 2;
 
     public const uint EpollIn = 0x001;
     public const uint EpollOut = 0x004;
@@ -30,7 +29,6 @@ internal static unsafe partial class LinuxNative
     public const int EAgain = 11;
     public const int EPipe = 32;
     public const int EConnReset = 104;
-    public const int ETimedOut = 110;
 
     /// <summary>
     /// struct epoll_event is packed on x86-64 (and 12 bytes on 32-bit x86): a 4-byte event mask, then

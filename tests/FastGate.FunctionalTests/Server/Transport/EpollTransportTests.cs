@@ -37,6 +37,8 @@ public sealed class EpollTransportTests
         }
 
         Assert.Equal(transport, gateway.Host.Transport.ToString());
+        // Kestrel really bound with the epoll factory: it accepted this one connection.
+        Assert.Equal(transport == nameof(GatewayTransport.Epoll) ? 1 : 0, gateway.Host.EpollConnectionsAccepted);
         Assert.Equal(1, backend.Connections);
         Assert.Equal(50, backend.Requests);
     }
