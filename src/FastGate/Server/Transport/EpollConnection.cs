@@ -110,7 +110,16 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     public void Start()
     {
         _handle = GCHandle.Alloc(this);
-        _loop.Register(_fd, GCHandle.ToIntPtr(_handle));
+        try
+        {
+            _loop.Register(_fd, GCHandle.ToIntPtr(_handle));
+        }
+        catch
+        {
+            _handle.Free();
+            throw;
+        }
+
         // The loops' continuations run on the loop thread: they must not carry the accepting
         // context's execution context there.
         if (ExecutionContext.IsFlowSuppressed())

@@ -88,9 +88,10 @@ internal sealed class EpollListener : IConnectionListener
                 connection.Start();
                 return connection;
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or IOException)
             {
-                // Reset between accept and setup: the endpoints are gone.
+                // Reset between accept and setup (the endpoints are gone), or epoll_ctl refused the fd
+                // (out of memory, man 2 epoll_ctl): this connection is lost, accepting goes on.
                 accepted.Dispose();
             }
         }
