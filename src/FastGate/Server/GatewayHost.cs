@@ -82,6 +82,7 @@ internal sealed class GatewayHost : IAsyncDisposable
                 o.UnsafePreferInlineScheduling = true;
             });
         }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
