@@ -2,6 +2,7 @@ using FastGate.Admin;
 using FastGate.Gateway.Configuration;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Pipeline;
+using FastGate.Server.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -23,21 +24,30 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     private readonly ILoggerFactory _policyLoggers;
 
-    private GatewayHost(WebApplication app, GatewayRuntime runtime, ILoggerFactory policyLoggers)
+    private GatewayHost(WebApplication app, GatewayRuntime runtime, ILoggerFactory policyLoggers, GatewayTransport transport)
     {
         _app = app;
         _policyLoggers = policyLoggers;
         Runtime = runtime;
+        Transport = transport;
     }
 
     public GatewayRuntime Runtime { get; }
+
+    /// <summary>The transport under every listener (gateway, TLS and admin).</summary>
+    public GatewayTransport Transport { get; }
+
+    /// <summary>Connections the epoll transport accepted; 0 over sockets.</summary>
+    public long EpollConnectionsAccepted =>
+        (_app.Services.GetService<IConnectionListenerFactory>() as EpollTransportFactory)?.Accepted ?? 0;
 
     /// <summary>Addresses actually bound (port 0 in the model becomes the port the OS chose).</summary>
     public IReadOnlyList<string> Addresses =>
         _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
 
-    public static GatewayHost Create(GatewayModel model, LogLevel logLevel = LogLevel.Warning)
+    /// <param name="transport">null: as FASTGATE_TRANSPORT says (<see cref="GatewayTransportSelection"/>)</param>
+    public static GatewayHost Create(GatewayModel model, LogLevel logLevel = LogLevel.Warning, GatewayTransport? transport = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -50,12 +60,29 @@ internal sealed class GatewayHost : IAsyncDisposable
         builder.Services.AddSingleton(runtime);
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = model.Limits.ShutdownTimeout);
-        builder.WebHost.UseSockets(o =>
+        string? refused = null;
+        var chosen = transport ?? GatewayTransportSelection.FromEnvironment(out refused);
+        if (refused is not null)
         {
-            // The connection loop never blocks, so running its continuations on the socket's I/O
-            // thread saves a thread-pool hop per read (measured in perf-results/).
-            o.UnsafePreferInlineScheduling = true;
-        });
+            loggerFactory.CreateLogger("FastGate").LogWarning("{Refused}", refused);
+        }
+
+        if (chosen == GatewayTransport.Epoll && OperatingSystem.IsLinux())
+        {
+            // Registered after Kestrel's own: Kestrel binds with the last factory that can bind.
+            builder.Services.AddSingleton<IConnectionListenerFactory>(_ => new EpollTransportFactory());
+        }
+        else
+        {
+            chosen = GatewayTransport.Sockets;
+            builder.WebHost.UseSockets(o =>
+            {
+                // The connection loop never blocks, so running its continuations on the socket's I/O
+                // thread saves a thread-pool hop per read (measured in perf-results/).
+                o.UnsafePreferInlineScheduling = true;
+            });
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -91,7 +118,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         app.Lifetime.ApplicationStopping.Register(runtime.BeginStopping);
-        return new GatewayHost(app, runtime, loggerFactory);
+        return new GatewayHost(app, runtime, loggerFactory, chosen);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);

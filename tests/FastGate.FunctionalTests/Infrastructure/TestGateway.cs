@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using FastGate.Gateway.Configuration;
 using FastGate.Gateway.Tests.Tls;
 using FastGate.Server;
+using FastGate.Server.Transport;
 
 namespace FastGate.FunctionalTests.Infrastructure;
 
@@ -35,9 +36,10 @@ internal sealed class TestGateway : IAsyncDisposable
     /// "{name}" placeholders are replaced from <paramref name="ports"/>. <paramref name="limits"/> is a
     /// whole [limits] section; <paramref name="server"/> holds extra lines for the [server] section.
     /// With <paramref name="tls"/>, a [[server.tls]] listener on <see cref="TlsPort"/> serves its certificate.
+    /// <paramref name="transport"/> null: as FASTGATE_TRANSPORT says.
     /// </summary>
     public static async Task<TestGateway> StartAsync(string routes, IReadOnlyDictionary<string, string>? ports = null, string? limits = null, string? server = null,
-        TestCertificates? tls = null)
+        TestCertificates? tls = null, GatewayTransport? transport = null)
     {
         int port = FreePort();
         int adminPort = FreePort();
@@ -73,7 +75,7 @@ internal sealed class TestGateway : IAsyncDisposable
             throw new InvalidOperationException("route file refused:\n" + string.Join('\n', result.Errors) + "\n" + text);
         }
 
-        var host = GatewayHost.Create(result.Model);
+        var host = GatewayHost.Create(result.Model, transport: transport);
         await host.StartAsync().ConfigureAwait(false);
         return new TestGateway(host, port, adminPort, tlsPort);
     }

@@ -1,0 +1,419 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FastGate.Server.Transport;
+
+/// <summary>
+/// One accepted connection on an <see cref="EpollLoop"/>. The receive loop wakes on the loop thread
+/// when epoll reports the socket readable and recvs straight into the input pipe until a short read
+/// or EAGAIN (no zero-byte read first), flushing after each; the app's read continues inline on that
+/// thread. The send loop runs inline in the app's flush and sends the whole output with one
+/// send/sendmsg, waiting for EPOLLOUT only when the socket buffer is full. Closing follows Kestrel's
+/// socket transport: when the app completes its output (or aborts) the socket is shut down both
+/// ways, the input completes, and the fd is closed once both loops ended.
+/// </summary>
+internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
+    IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature
+{
+    /// <summary>As Kestrel's defaults: MaxRequestBufferSize 1 MiB and MaxResponseBufferSize 64 KiB.</summary>
+    private const int InputPauseThreshold = 1024 * 1024;
+    private const int OutputPauseThreshold = 64 * 1024;
+
+    /// <summary>
+    /// sendmsg gathers at most this many segments at once (IOV_MAX is 1024, man 2 writev): 32 pool
+    /// blocks are up to 2 MiB, beyond what one send takes on loopback.
+    /// </summary>
+    private const int MaxSendVectors = 32;
+
+    private static long s_lastId;
+
+    [ThreadStatic]
+    private static MemoryHandle[]? t_pins;
+
+    private readonly Socket _socket;
+    private readonly int _fd;
+    private readonly EpollLoop _loop;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly ReadinessSignal _readable = new();
+    private readonly ReadinessSignal _writable = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _fdClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _id;
+    private GCHandle _handle;
+    private Task _processing = Task.CompletedTask;
+    private Exception? _shutdownReason;
+    private int _shutdown;
+    private volatile bool _aborted;
+    private volatile bool _peerClosed;
+    private string? _connectionId;
+    private IDictionary<object, object?>? _items;
+
+    public EpollConnection(Socket socket, EpollLoop loop, MemoryPool<byte> pool)
+    {
+        _socket = socket;
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _loop = loop;
+        MemoryPool = pool;
+        _id = Interlocked.Increment(ref s_lastId);
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        // The app reads inline where the loop received, and the send loop runs inline where the app
+        // flushed; only a receive loop paused by a full input pipe resumes through the loop's queue.
+        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, loop, InputPauseThreshold, InputPauseThreshold / 2,
+            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
+        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPauseThreshold, OutputPauseThreshold / 2,
+            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+
+        var features = new FeatureCollection();
+        features.Set<IConnectionIdFeature>(this);
+        features.Set<IConnectionTransportFeature>(this);
+        features.Set<IConnectionItemsFeature>(this);
+        features.Set<IConnectionLifetimeFeature>(this);
+        features.Set<IConnectionEndPointFeature>(this);
+        features.Set<IMemoryPoolFeature>(this);
+        Features = features;
+    }
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= "epoll-" + _id.ToString("X", System.Globalization.CultureInfo.InvariantCulture);
+        set => _connectionId = value;
+    }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed => _closed.Token;
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    /// <summary>Registers the socket with its loop and starts both loops; called once, by the listener.</summary>
+    public void Start()
+    {
+        _handle = GCHandle.Alloc(this);
+        try
+        {
+            _loop.Register(_fd, GCHandle.ToIntPtr(_handle));
+        }
+        catch
+        {
+            _handle.Free();
+            throw;
+        }
+
+        // The loops' continuations run on the loop thread: they must not carry the accepting
+        // context's execution context there.
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            _processing = RunAsync();
+            return;
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            _processing = RunAsync();
+        }
+    }
+
+    /// <summary>On the loop thread: what epoll reported for this socket.</summary>
+    public void OnEvents(uint events)
+    {
+        if ((events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
+        {
+            // The FIN (or error) may arrive with the last data, in the same edge: read to the end.
+            _peerClosed = true;
+        }
+
+        if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
+        {
+            _readable.Signal();
+        }
+
+        if ((events & (LinuxNative.EpollOut | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
+        {
+            _writable.Signal();
+        }
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        Interlocked.CompareExchange(ref _shutdownReason, abortReason, null);
+        _aborted = true;
+        // The send loop stops (and shuts the socket down) whether it waits for output or for EPOLLOUT.
+        _output.Reader.CancelPendingRead();
+        _writable.Signal();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        // The pipes' app ends, not Transport: TLS replaces Transport with its own pipe.
+        await _input.Reader.CompleteAsync().ConfigureAwait(false);
+        await _output.Writer.CompleteAsync().ConfigureAwait(false);
+        await _processing.ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var receiving = ReceiveLoopAsync();
+        var sending = SendLoopAsync();
+        await receiving.ConfigureAwait(false);
+        await sending.ConfigureAwait(false);
+        // The handle is freed on the loop thread, between two epoll_wait batches, so no event of
+        // this batch can still refer to it.
+        _loop.Schedule(static state => ((EpollConnection)state!).CloseOnLoop(), this);
+        await _fdClosed.Task.ConfigureAwait(false);
+    }
+
+    private void CloseOnLoop()
+    {
+        // close(2) removes the fd from the epoll set (man 7 epoll, Q6): no EPOLL_CTL_DEL needed.
+        _socket.Dispose();
+        _handle.Free();
+        _fdClosed.TrySetResult();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var writer = _input.Writer;
+        Exception? error = null;
+        try
+        {
+            int hint = 1;
+            while (true)
+            {
+                await _readable.WaitAsync().ConfigureAwait(false);
+                if (Volatile.Read(ref _shutdown) != 0)
+                {
+                    return;
+                }
+
+                while (true)
+                {
+                    var memory = writer.GetMemory(hint);
+                    int received = Receive(memory.Span, out int errno);
+                    if (received > 0)
+                    {
+                        writer.Advance(received);
+                        // A read that filled a small block asks for a large one next: a body then
+                        // arrives 64 KiB per recv; small requests keep using small blocks.
+                        hint = received >= EpollBlockPool.SmallBlockSize ? EpollBlockPool.LargeBlockSize : 1;
+                        var flush = await writer.FlushAsync().ConfigureAwait(false);
+                        if (flush.IsCompleted || flush.IsCanceled || Volatile.Read(ref _shutdown) != 0)
+                        {
+                            return;
+                        }
+
+                        // Edge-triggered: data that arrives after this recv raises a new edge, so a
+                        // short read ends the turn, unless the peer closed in the edge already seen.
+                        if (received < memory.Length && !_peerClosed)
+                        {
+                            break;
+                        }
+                    }
+                    else if (received == 0)
+                    {
+                        // FIN (RFC 9293 section 3.6): the client sends no more.
+                        return;
+                    }
+                    else if (errno == LinuxNative.EAgain)
+                    {
+                        break;
+                    }
+                    else if (errno != LinuxNative.EIntr)
+                    {
+                        error = TransportError(errno, "recv");
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            // After a shutdown, that is why the loop ended (as Kestrel's socket transport reports it).
+            await writer.CompleteAsync(Volatile.Read(ref _shutdownReason) ?? error).ConfigureAwait(false);
+            // Token callbacks are the app's code: run them off the loop thread.
+            ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), _closed, preferLocal: false);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        Exception? shutdownReason = null;
+        Exception? unexpected = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled || _aborted)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    long sent = Send(buffer, out int errno);
+                    if (sent >= 0)
+                    {
+                        buffer = buffer.Slice(sent);
+                    }
+                    else if (errno == LinuxNative.EAgain)
+                    {
+                        await _writable.WaitAsync().ConfigureAwait(false);
+                        if (_aborted)
+                        {
+                            return;
+                        }
+                    }
+                    else if (errno != LinuxNative.EIntr)
+                    {
+                        shutdownReason = TransportError(errno, "send");
+                        return;
+                    }
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            shutdownReason = ex;
+            unexpected = ex;
+        }
+        finally
+        {
+            Shutdown(shutdownReason);
+            await reader.CompleteAsync(unexpected).ConfigureAwait(false);
+            // A receive loop paused on a full input pipe gives up.
+            _input.Writer.CancelPendingFlush();
+        }
+    }
+
+    /// <summary>
+    /// Ends the connection both ways (shutdown(2) SHUT_RDWR: the client gets a FIN after what was
+    /// sent, and recv sees the end), then wakes the receive loop through the loop's queue, so that
+    /// completing the input never runs inside the app's own call that got here.
+    /// </summary>
+    private void Shutdown(Exception? reason)
+    {
+        if (Interlocked.Exchange(ref _shutdown, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("The epoll transport's send loop completed gracefully."), null);
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer: nothing to shut down.
+        }
+
+        _loop.Schedule(static state => ((EpollConnection)state!)._readable.Signal(), this);
+    }
+
+    private unsafe int Receive(Span<byte> buffer, out int errno)
+    {
+        nint received;
+        fixed (byte* pointer = buffer)
+        {
+            received = LinuxNative.Recv(_fd, pointer, (nuint)buffer.Length, 0);
+        }
+
+        errno = received < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return (int)received;
+    }
+
+    /// <summary>One send(2) for one segment, one sendmsg(2) gathering several: the output is never copied.</summary>
+    private unsafe long Send(in ReadOnlySequence<byte> buffer, out int errno)
+    {
+        nint sent;
+        if (buffer.IsSingleSegment)
+        {
+            var span = buffer.FirstSpan;
+            fixed (byte* pointer = span)
+            {
+                sent = LinuxNative.Send(_fd, pointer, (nuint)span.Length, LinuxNative.MsgNoSignal);
+            }
+        }
+        else
+        {
+            var pins = t_pins ??= new MemoryHandle[MaxSendVectors];
+            var vectors = stackalloc LinuxNative.IoVector[MaxSendVectors];
+            int count = 0;
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                pins[count] = segment.Pin();
+                vectors[count].Base = (byte*)pins[count].Pointer;
+                vectors[count].Length = (nuint)segment.Length;
+                if (++count == MaxSendVectors)
+                {
+                    break;
+                }
+            }
+
+            var message = new LinuxNative.MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+            sent = LinuxNative.SendMsg(_fd, &message, LinuxNative.MsgNoSignal);
+            int error = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+            for (int i = 0; i < count; i++)
+            {
+                pins[i].Dispose();
+            }
+
+            errno = error;
+            return sent;
+        }
+
+        errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return sent;
+    }
+
+    /// <summary>A reset or a write after the peer closed is the client going away; others are I/O errors.</summary>
+    private static IOException TransportError(int errno, string call) => errno is LinuxNative.EConnReset or LinuxNative.EPipe
+        ? new ConnectionResetException($"{call}: {Marshal.GetPInvokeErrorMessage(errno)}")
+        : new IOException($"{call}: {Marshal.GetPInvokeErrorMessage(errno)}");
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

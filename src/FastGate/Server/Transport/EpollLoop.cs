@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+
+namespace FastGate.Server.Transport;
+
+/// <summary>
+/// One thread waiting in epoll_wait for the connections assigned to it (edge-triggered, man 7 epoll),
+/// signalling their receive and send loops inline, then running the work other threads handed it
+/// (it is the input pipes' writer scheduler, and connections close on it). An eventfd wakes it for
+/// that work.
+/// </summary>
+internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
+{
+    private const int MaxEvents = 256;
+
+    /// <summary>epoll data 0 is the loop's own eventfd; connections are GCHandles, never 0.</summary>
+    private const ulong WakeData = 0;
+
+    [ThreadStatic]
+    private static EpollLoop? t_current;
+
+    private readonly int _epoll;
+    private readonly int _wakeFd;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _work = new();
+    private int _wakePending;
+    private volatile bool _stopping;
+    private volatile bool _stopped;
+
+    public EpollLoop(string name)
+    {
+        _epoll = LinuxNative.EpollCreate1(LinuxNative.EpollCloexec);
+        if (_epoll < 0)
+        {
+            throw NativeError("epoll_create1");
+        }
+
+        _wakeFd = LinuxNative.EventFd(0, LinuxNative.EfdNonblock | LinuxNative.EfdCloexec);
+        if (_wakeFd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            LinuxNative.Close(_epoll);
+            throw new IOException($"eventfd: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        Add(_wakeFd, LinuxNative.EpollIn | LinuxNative.EpollEt, WakeData);
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// Watches <paramref name="fd"/> for reading and writing, edge-triggered, for the life of the fd:
+    /// EPOLLOUT stays armed, which costs nothing while sends succeed (an edge is only reported after
+    /// a send found the buffer full), and saves an epoll_ctl per full buffer.
+    /// </summary>
+    public void Register(int fd, nint connectionHandle) =>
+        Add(fd, LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt, (ulong)connectionHandle);
+
+    public override void Schedule(Action<object?> action, object? state)
+    {
+        if (_stopped)
+        {
+            action(state);
+            return;
+        }
+
+        _work.Enqueue((action, state));
+        // The loop drains its queue before it waits again, so work it queues itself needs no wake;
+        // other threads wake it once per drain.
+        if (t_current != this && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            Wake();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        Wake();
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+        }
+
+        LinuxNative.Close(_wakeFd);
+        LinuxNative.Close(_epoll);
+    }
+
+    private void Add(int fd, uint events, ulong data)
+    {
+        byte* epollEvent = stackalloc byte[16];
+        LinuxNative.WriteEvent(epollEvent, events, data);
+        if (LinuxNative.EpollCtl(_epoll, LinuxNative.EpollCtlAdd, fd, epollEvent) != 0)
+        {
+            throw NativeError("epoll_ctl");
+        }
+    }
+
+    private void Wake()
+    {
+        ulong one = 1;
+        LinuxNative.Write(_wakeFd, (byte*)&one, sizeof(ulong));
+    }
+
+    private void Run()
+    {
+        t_current = this;
+        int eventSize = LinuxNative.EpollEventSize;
+        byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * eventSize));
+        try
+        {
+            while (!_stopping)
+            {
+                int count = LinuxNative.EpollWait(_epoll, events, MaxEvents, -1);
+                if (count < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == LinuxNative.EIntr)
+                    {
+                        continue;
+                    }
+
+                    throw new IOException($"epoll_wait: {Marshal.GetPInvokeErrorMessage(errno)}");
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    byte* item = events + (i * eventSize);
+                    ulong data = LinuxNative.ReadEventData(item);
+                    if (data == WakeData)
+                    {
+                        // Reset the counter; the queue is drained below, after the events.
+                        ulong value;
+                        LinuxNative.Read(_wakeFd, (byte*)&value, sizeof(ulong));
+                        continue;
+                    }
+
+                    // The handle stays allocated until the connection's close, which runs in the drain
+                    // below, so an event already harvested for a closed connection still finds it.
+                    var connection = (EpollConnection)GCHandle.FromIntPtr((nint)data).Target!;
+                    connection.OnEvents(LinuxNative.ReadEventMask(item));
+                }
+
+                RunWork();
+            }
+        }
+        finally
+        {
+            _stopped = true;
+            RunWork();
+            NativeMemory.Free(events);
+        }
+    }
+
+    private void RunWork()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        while (_work.TryDequeue(out var item))
+        {
+            item.Action(item.State);
+        }
+    }
+
+    private static IOException NativeError(string call) =>
+        new($"{call}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+}

@@ -1,0 +1,77 @@
+using System.Threading.Tasks.Sources;
+
+namespace FastGate.Server.Transport;
+
+/// <summary>
+/// One edge of readiness (readable or writable) between the epoll loop and a connection's receive
+/// or send loop. Edge-triggered epoll reports a transition once, so an event that arrives while
+/// nobody waits is remembered and satisfies the next wait. One waiter at a time; the waiter's
+/// continuation runs inline on the thread that signals (the loop thread), which is the point: no
+/// thread hop between the event and the recv/send it allows.
+/// </summary>
+internal sealed class ReadinessSignal : IValueTaskSource
+{
+    private const int Idle = 0;
+    private const int Set = 1;
+    private const int Waiting = 2;
+
+    private ManualResetValueTaskSourceCore<bool> _core;
+    private int _state;
+
+    public ReadinessSignal()
+    {
+        _core.RunContinuationsAsynchronously = false;
+    }
+
+    /// <summary>Completes at once if an event arrived since the last wait, else at the next <see cref="Signal"/>.</summary>
+    public ValueTask WaitAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, Idle, Set) == Set)
+        {
+            return default;
+        }
+
+        _core.Reset();
+        if (Interlocked.CompareExchange(ref _state, Waiting, Idle) == Set)
+        {
+            // Race window: the event arrived between the two exchanges; Signal leaves Set alone, so
+            // the waiter (the only writer of a Set state back to Idle) consumes it here.
+            Volatile.Write(ref _state, Idle);
+            return default;
+        }
+
+        return new ValueTask(this, _core.Version);
+    }
+
+    public void Signal()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _state);
+            if (state == Set)
+            {
+                return;
+            }
+
+            if (state == Idle)
+            {
+                if (Interlocked.CompareExchange(ref _state, Set, Idle) == Idle)
+                {
+                    return;
+                }
+            }
+            else if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
+            {
+                _core.SetResult(true);
+                return;
+            }
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using FastGate.Server.Transport;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace FastGate.FunctionalTests.Server.Transport;
+
+/// <summary>
+/// The epoll transport on its own, without Kestrel or the gateway: a listener from the factory, an
+/// echo app on the accepted connection, and a plain socket client.
+/// </summary>
+[Collection(nameof(Performance.AllocationCounting))]
+public sealed class EpollConnectionTests
+{
+    [Fact]
+    public async Task An_accepted_connection_carries_its_endpoints_and_the_features_kestrel_asks_for()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // epoll is Linux only
+        }
+
+        using var factory = new EpollTransportFactory(1);
+        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = Connect(listener);
+        await using var connection = (await listener.AcceptAsync())!;
+
+        Assert.Equal(client.LocalEndPoint, connection.RemoteEndPoint);
+        Assert.Equal(client.RemoteEndPoint, connection.LocalEndPoint);
+        Assert.NotEqual(0, ((IPEndPoint)listener.EndPoint).Port);
+        Assert.Same(factory.Pool, connection.Features.Get<IMemoryPoolFeature>()!.MemoryPool);
+        Assert.Same(connection.Transport, connection.Features.Get<IConnectionTransportFeature>()!.Transport);
+        Assert.Equal(connection.ConnectionId, connection.Features.Get<IConnectionIdFeature>()!.ConnectionId);
+        Assert.NotNull(connection.Features.Get<IConnectionLifetimeFeature>());
+        Assert.NotNull(connection.Features.Get<IConnectionItemsFeature>());
+        Assert.NotNull(connection.Features.Get<IConnectionEndPointFeature>());
+        Assert.Equal(1, factory.Accepted);
+    }
+
+    [Fact]
+    public async Task A_client_fin_completes_the_input_and_fires_connection_closed_while_output_still_flows()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // epoll is Linux only
+        }
+
+        using var factory = new EpollTransportFactory(1);
+        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = Connect(listener);
+        await using var connection = (await listener.AcceptAsync())!;
+        var closed = new TaskCompletionSource();
+        connection.ConnectionClosed.Register(() => closed.TrySetResult());
+
+        await client.SendAsync("last words"u8.ToArray());
+        client.Shutdown(SocketShutdown.Send);
+        var input = await ReadToEndAsync(connection.Transport.Input);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        // Half-closed: the answer still reaches the client, then the FIN.
+        await connection.Transport.Output.WriteAsync("answer"u8.ToArray());
+        await connection.Transport.Output.CompleteAsync();
+
+        Assert.Equal("last words"u8.ToArray(), input);
+        Assert.Equal("answer"u8.ToArray(), await ReceiveToEndAsync(client));
+    }
+
+    [Fact]
+    public async Task Abort_ends_the_connection_and_the_apps_read_sees_the_reason()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // epoll is Linux only
+        }
+
+        using var factory = new EpollTransportFactory(1);
+        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = Connect(listener);
+        await using var connection = (await listener.AcceptAsync())!;
+        var closed = new TaskCompletionSource();
+        connection.ConnectionClosed.Register(() => closed.TrySetResult());
+
+        var reason = new ConnectionAbortedException("test abort");
+        connection.Abort(reason);
+
+        var thrown = await Assert.ThrowsAsync<ConnectionAbortedException>(async () => await ReadToEndAsync(connection.Transport.Input));
+        Assert.Same(reason, thrown);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Empty(await ReceiveToEndAsync(client));
+    }
+
+    /// <summary>A small request, and 64 KiB ones: large blocks, reads that fill them, multi-segment sends.</summary>
+    [Theory]
+    [InlineData(300, 10_000)]
+    [InlineData(64 * 1024, 1_000)]
+    public async Task Echoing_a_warm_connection_allocates_nothing_per_exchange(int size, int measured)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // epoll is Linux only
+        }
+
+        using var factory = new EpollTransportFactory(1);
+        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = Connect(listener);
+        await using var connection = (await listener.AcceptAsync())!;
+        var echo = EchoAsync(connection.Transport);
+        var request = new byte[size];
+        var response = new byte[size];
+        Random.Shared.NextBytes(request);
+
+        // A dedicated thread with blocking socket calls: the client itself allocates nothing.
+        long allocated = long.MaxValue;
+        var thread = new Thread(() =>
+        {
+            Exchange(client, request, response, 2 * measured);
+            Thread.Sleep(500);
+            for (int window = 0; window < 3; window++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                Exchange(client, request, response, measured);
+                allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+            }
+        });
+        thread.Start();
+        thread.Join();
+        client.Shutdown(SocketShutdown.Send);
+        await echo.WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(request, response);
+        // A per-exchange allocation would show as at least 24 bytes per exchange.
+        Assert.True(allocated < measured, $"{allocated} bytes allocated over {measured} exchanges");
+    }
+
+    private static void Exchange(Socket client, byte[] request, byte[] response, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            client.Send(request);
+            int received = 0;
+            while (received < response.Length)
+            {
+                received += client.Receive(response.AsSpan(received));
+            }
+        }
+    }
+
+    private static async Task EchoAsync(IDuplexPipe transport)
+    {
+        while (true)
+        {
+            var result = await transport.Input.ReadAsync();
+            foreach (var segment in result.Buffer)
+            {
+                transport.Output.Write(segment.Span);
+            }
+
+            transport.Input.AdvanceTo(result.Buffer.End);
+            await transport.Output.FlushAsync();
+            if (result.IsCompleted)
+            {
+                await transport.Output.CompleteAsync();
+                await transport.Input.CompleteAsync();
+                return;
+            }
+        }
+    }
+
+    private static Socket Connect(IConnectionListener listener)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Synchronously: an async operation would turn the socket non-blocking for good, and .NET then
+        // emulates every blocking call with an allocated operation (the allocation test's client).
+        client.Connect(listener.EndPoint);
+        return client;
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(PipeReader input)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            if (result.IsCompleted)
+            {
+                var bytes = result.Buffer.ToArray();
+                input.AdvanceTo(result.Buffer.End);
+                return bytes;
+            }
+
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private static async Task<byte[]> ReceiveToEndAsync(Socket client)
+    {
+        using var received = new MemoryStream();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await client.ReceiveAsync(buffer, timeout.Token);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                return received.ToArray();
+            }
+
+            if (read == 0)
+            {
+                return received.ToArray();
+            }
+
+            received.Write(buffer, 0, read);
+        }
+    }
+}
