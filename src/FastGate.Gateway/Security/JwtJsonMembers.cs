@@ -136,16 +136,28 @@ internal static class JwtJsonMembers
 
                 value = json[start..end];
             }
-            else
+            else if (first == (byte)'-' || (uint)(first - '0') <= 9)
             {
-                bool scanned = first == (byte)'-' || (uint)(first - '0') <= 9
-                    ? TryScanNumber(json, ref position, out integer, out kind)
-                    : TryScanValue(json, quotes, ref position, out kind);
-                if (!scanned)
+                kind = JsonTokenType.Number;
+                if (!TryScanNumber(json, ref position, out integer))
                 {
                     return JwtJsonStep.Unsure;
                 }
 
+                value = json[valueStart..position];
+            }
+            else
+            {
+                // A copy of the position goes to the call that is not inlined: a local whose address escapes lives
+                // in memory for the whole loop, and the loop's position is its hottest variable.
+                int end = position;
+                if (!TryScanValue(json, quotes, ref end, out JsonTokenType nested))
+                {
+                    return JwtJsonStep.Unsure;
+                }
+
+                kind = nested;
+                position = end;
                 value = json[valueStart..position];
             }
 
@@ -366,7 +378,8 @@ internal static class JwtJsonMembers
                 kind = JsonTokenType.Null;
                 return TryScanLiteral(json, ref position, "null"u8);
             default:
-                return TryScanNumber(json, ref position, out _, out kind);
+                kind = JsonTokenType.Number;
+                return TryScanNumber(json, ref position, out _);
         }
     }
 
@@ -384,9 +397,9 @@ internal static class JwtJsonMembers
     /// <summary>RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?. What may follow is
     /// checked by the caller's grammar (a delimiter), so "01" and "1x" fail there. A plain integer of at most 18
     /// digits is parsed on the way (<see cref="NotAnInteger"/> otherwise).</summary>
-    private static bool TryScanNumber(ReadOnlySpan<byte> json, ref int position, out long integer, out JsonTokenType kind)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryScanNumber(ReadOnlySpan<byte> json, ref int position, out long integer)
     {
-        kind = JsonTokenType.Number;
         integer = NotAnInteger;
         int p = position;
         bool negative = json[p] == (byte)'-';
