@@ -92,6 +92,32 @@ public class JwtJsonMembersTests
         Assert.Equal(JwtJsonStep.Unsure, last);
     }
 
+    /// <summary>The quote bitmap is built from whole words, from overlapping loads at the end, and from a padded
+    /// copy for short documents: a backslash, a control character or a quote must be seen at every offset of
+    /// every document length across those cases.</summary>
+    [Fact]
+    public void Sees_backslashes_control_characters_and_quotes_at_every_offset_of_every_length()
+    {
+        for (int length = 9; length <= 200; length++)
+        {
+            // {"a":"xxx...x"}: the string's content is [6, length - 2).
+            byte[] json = Encoding.UTF8.GetBytes("{\"a\":\"" + new string('x', length - 8) + "\"}");
+            Assert.Equal(length, json.Length);
+            Assert.Single(Scan(json, out JwtJsonStep last));
+            Assert.Equal(JwtJsonStep.End, last);
+            for (int at = 6; at < length - 2; at++)
+            {
+                foreach (byte bad in "\\\t\u0001\""u8.ToArray())
+                {
+                    byte[] mutated = (byte[])json.Clone();
+                    mutated[at] = bad;
+                    Scan(mutated, out last);
+                    Assert.True(last == JwtJsonStep.Unsure, $"length {length}, byte 0x{bad:X2} at {at}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Tells_apart_names_that_share_their_first_eight_bytes_or_end_the_document()
     {
