@@ -42,9 +42,10 @@ internal interface IJwtJsonMemberHandler
 /// Without escapes a string's bytes are its value, so names and string values are handed out as raw spans. The
 /// input must already be valid UTF-8 (the validator checks the whole part first): bytes 0x80 and above can
 /// then only be string content, and the structure is ASCII.
-/// <para>The member loop is one generic method per handler (a pull-style Next per member, with its state in
-/// fields and out parameters, cost 60-80 cycles a member); numbers are parsed while they are scanned, so a date
-/// claim is not read twice.</para>
+/// <para>The member loop is one generic method per handler with the callback inlined: the earlier pull-style
+/// Next, one call per member with its state in fields and out parameters, spent 60-80 cycles a member in it.
+/// Numbers are parsed while they are scanned, so a date claim is not read twice. On the benchmark token's payload
+/// (10 members, 330 bytes) the whole scan, bitmap included, takes about 200 ns (perf-results, round 2).</para>
 /// </remarks>
 [SkipLocalsInit]
 internal static class JwtJsonMembers
