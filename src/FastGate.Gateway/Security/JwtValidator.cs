@@ -217,58 +217,14 @@ internal sealed class JwtValidator
     private bool TryReadHeaderFast(
         ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength, out JwtValidationResult result)
     {
-        algorithm = JwtAlgorithms.None;
-        kidLength = -1;
-        result = JwtValidationResult.Malformed;
-        bool hasAlgorithm = false;
-        bool knownAlgorithm = false;
-        bool hasCrit = false;
-        bool typeOk = true;
-        var members = new JwtJsonMembers(header, stackalloc ulong[JwtJsonMembers.MaxQuoteWords], stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
-        JwtJsonStep step;
-        while ((step = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
-        {
-            if (name.SequenceEqual("alg"u8))
-            {
-                if (kind != JsonTokenType.String)
-                {
-                    return false;
-                }
-
-                hasAlgorithm = true;
-                knownAlgorithm = JwtAlgorithmInfo.TryParse(value, out algorithm);
-            }
-            else if (name.SequenceEqual("kid"u8))
-            {
-                if (kind != JsonTokenType.String)
-                {
-                    return false;
-                }
-
-                kidLength = value.TryCopyTo(kid) ? value.Length : -2;
-            }
-            else if (name.SequenceEqual("typ"u8))
-            {
-                if (kind != JsonTokenType.String)
-                {
-                    return false;
-                }
-
-                typeOk = IsAcceptedType(value);
-            }
-            else if (name.SequenceEqual("crit"u8))
-            {
-                hasCrit = true;
-            }
-        }
-
-        if (step != JwtJsonStep.End)
-        {
-            return false;
-        }
-
-        result = HeaderVerdict(hasAlgorithm, knownAlgorithm, algorithm, hasCrit, typeOk, ref kidLength);
-        return true;
+        var members = new HeaderMembers(kid);
+        bool decided = JwtJsonMembers.Scan(header, ref members) == JwtJsonStep.End;
+        algorithm = members.Algorithm;
+        kidLength = members.KidLength;
+        result = decided
+            ? HeaderVerdict(members.HasAlgorithm, members.KnownAlgorithm, algorithm, members.HasCrit, members.TypeOk, ref kidLength)
+            : JwtValidationResult.Malformed;
+        return decided;
     }
 
     /// <summary>The header by Utf8JsonReader: escapes, unusual shapes, and every malformed header.</summary>
@@ -446,7 +402,7 @@ internal sealed class JwtValidator
                 case JwtKeyType.Oct:
                     Span<byte> mac = stackalloc byte[64];
                     int length = key.ComputeHmac(algorithm, signingInput, mac);
-                    return signature.Length == length && CryptographicOperations.FixedTimeEquals(mac[..length], signature);
+                    return HmacSha2.MacEquals(mac[..length], signature);
                 case JwtKeyType.Rsa:
                     RSASignaturePadding padding = (algorithm & (JwtAlgorithms.PS256 | JwtAlgorithms.PS384 | JwtAlgorithms.PS512)) != 0
                         ? RSASignaturePadding.Pss
@@ -481,84 +437,13 @@ internal sealed class JwtValidator
     /// has the wrong type, or a date is not a plain integer, and <see cref="ReadClaimsWithReader"/> decides.</summary>
     private bool TryReadClaimsFast(ReadOnlySpan<byte> payload, long now, out long expiresAt, out JwtValidationResult result)
     {
-        expiresAt = 0;
-        result = JwtValidationResult.Malformed;
-        bool hasExpiry = false;
-        long notBefore = long.MinValue;
-        long issuedAt = long.MinValue;
-        bool issuerOk = false;
-        bool audienceOk = false;
-        var members = new JwtJsonMembers(payload, stackalloc ulong[JwtJsonMembers.MaxQuoteWords], stackalloc int[JwtJsonMembers.MaxMembers], stackalloc int[JwtJsonMembers.MaxMembers]);
-        JwtJsonStep step;
-        while ((step = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
-        {
-            switch (ClassifyClaim(name))
-            {
-                case RegisteredClaim.Expiry:
-                    if (kind != JsonTokenType.Number || !TryParseInteger(value, out expiresAt))
-                    {
-                        return false;
-                    }
-
-                    hasExpiry = true;
-                    break;
-                case RegisteredClaim.NotBefore:
-                    if (kind != JsonTokenType.Number || !TryParseInteger(value, out notBefore))
-                    {
-                        return false;
-                    }
-
-                    break;
-                case RegisteredClaim.IssuedAt:
-                    if (kind != JsonTokenType.Number || !TryParseInteger(value, out issuedAt))
-                    {
-                        return false;
-                    }
-
-                    break;
-                case RegisteredClaim.Issuer:
-                    if (kind != JsonTokenType.String)
-                    {
-                        return false;
-                    }
-
-                    issuerOk = value.SequenceEqual(_policy.IssuerUtf8);
-                    break;
-                case RegisteredClaim.Audience:
-                    if (kind == JsonTokenType.String)
-                    {
-                        audienceOk = IsAudience(value);
-                        break;
-                    }
-
-                    if (kind != JsonTokenType.StartArray)
-                    {
-                        return false;
-                    }
-
-                    int position = 0;
-                    bool notString;
-                    while (JwtJsonMembers.TryNextString(value, ref position, out ReadOnlySpan<byte> element, out notString))
-                    {
-                        audienceOk |= IsAudience(element);
-                    }
-
-                    if (notString)
-                    {
-                        return false;
-                    }
-
-                    break;
-            }
-        }
-
-        if (step != JwtJsonStep.End)
-        {
-            return false;
-        }
-
-        result = ClaimsVerdict(now, hasExpiry, expiresAt, notBefore, issuedAt, issuerOk, audienceOk);
-        return true;
+        var members = new ClaimMembers(_policy);
+        bool decided = JwtJsonMembers.Scan(payload, ref members) == JwtJsonStep.End;
+        expiresAt = members.ExpiresAt;
+        result = decided
+            ? ClaimsVerdict(now, members.HasExpiry, expiresAt, members.NotBefore, members.IssuedAt, members.IssuerOk, members.AudienceOk)
+            : JwtValidationResult.Malformed;
+        return decided;
     }
 
     /// <summary>The claims by Utf8JsonReader: escapes, fractional dates, unusual shapes, and every malformed
@@ -742,9 +627,9 @@ internal sealed class JwtValidator
         };
     }
 
-    private bool IsAudience(ReadOnlySpan<byte> value)
+    private static bool IsAudience(JwtPolicy policy, ReadOnlySpan<byte> value)
     {
-        foreach (byte[] audience in _policy.AudiencesUtf8)
+        foreach (byte[] audience in policy.AudiencesUtf8)
         {
             if (value.SequenceEqual(audience))
             {
@@ -792,38 +677,6 @@ internal sealed class JwtValidator
         return true;
     }
 
-    /// <summary>A NumericDate written as a plain integer of up to 18 digits (the common form); anything else, a
-    /// fraction or an exponent, is left to <see cref="TryGetNumericDate"/>. <paramref name="number"/> is valid JSON
-    /// number text.</summary>
-    private static bool TryParseInteger(ReadOnlySpan<byte> number, out long value)
-    {
-        value = 0;
-        bool negative = number[0] == (byte)'-';
-        ReadOnlySpan<byte> digits = negative ? number[1..] : number;
-        if (digits.Length > 18)
-        {
-            return false;
-        }
-
-        foreach (byte digit in digits)
-        {
-            uint d = (uint)(digit - '0');
-            if (d > 9)
-            {
-                return false;
-            }
-
-            value = (value * 10) + d;
-        }
-
-        if (negative)
-        {
-            value = -value;
-        }
-
-        return true;
-    }
-
     /// <summary>Unescapes the current string or property name; false when it may not fit (an escaped value is
     /// raw (escaped) length bounds the unescaped one, so that is what is checked).</summary>
     private static bool TryCopyString(in Utf8JsonReader reader, Span<byte> destination, out int written)
@@ -845,6 +698,132 @@ internal sealed class JwtValidator
         }
 
         return true;
+    }
+
+    /// <summary>The header members the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
+    private ref struct HeaderMembers : IJwtJsonMemberHandler
+    {
+        private readonly Span<byte> _kid;
+
+        public HeaderMembers(Span<byte> kid)
+        {
+            _kid = kid;
+            KidLength = -1;
+            TypeOk = true;
+        }
+
+        public JwtAlgorithms Algorithm;
+        public bool HasAlgorithm;
+        public bool KnownAlgorithm;
+        public bool HasCrit;
+        public bool TypeOk;
+
+        /// <summary>-1 without "kid", -2 for one longer than any key's.</summary>
+        public int KidLength;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool OnMember(ReadOnlySpan<byte> name, JsonTokenType kind, ReadOnlySpan<byte> value, long integer)
+        {
+            if (name.Length == 4)
+            {
+                HasCrit |= name.SequenceEqual("crit"u8);
+                return true;
+            }
+
+            if (name.Length != 3)
+            {
+                return true;
+            }
+
+            switch (name[0] | (name[1] << 8) | (name[2] << 16))
+            {
+                case 'a' | ('l' << 8) | ('g' << 16):
+                    HasAlgorithm = true;
+                    KnownAlgorithm = JwtAlgorithmInfo.TryParse(value, out Algorithm);
+                    break;
+                case 'k' | ('i' << 8) | ('d' << 16):
+                    KidLength = value.TryCopyTo(_kid) ? value.Length : -2;
+                    break;
+                case 't' | ('y' << 8) | ('p' << 16):
+                    TypeOk = IsAcceptedType(value);
+                    break;
+                default:
+                    return true;
+            }
+
+            // The three are strings (RFC 7515 sections 4.1.1, 4.1.4, 4.1.9); any other type the reader path rejects.
+            return kind == JsonTokenType.String;
+        }
+    }
+
+    /// <summary>The registered claims the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
+    private struct ClaimMembers : IJwtJsonMemberHandler
+    {
+        private readonly JwtPolicy _policy;
+
+        public ClaimMembers(JwtPolicy policy)
+        {
+            _policy = policy;
+            NotBefore = long.MinValue;
+            IssuedAt = long.MinValue;
+        }
+
+        public long ExpiresAt;
+        public bool HasExpiry;
+        public long NotBefore;
+        public long IssuedAt;
+        public bool IssuerOk;
+        public bool AudienceOk;
+
+        /// <summary>False for a registered claim of the wrong type, or a date that is not a plain integer
+        /// (a fraction, an exponent): the reader path decides those.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool OnMember(ReadOnlySpan<byte> name, JsonTokenType kind, ReadOnlySpan<byte> value, long integer)
+        {
+            switch (ClassifyClaim(name))
+            {
+                case RegisteredClaim.Other:
+                    return true;
+                case RegisteredClaim.Expiry:
+                    ExpiresAt = integer;
+                    HasExpiry = true;
+                    return integer != JwtJsonMembers.NotAnInteger;
+                case RegisteredClaim.NotBefore:
+                    NotBefore = integer;
+                    return integer != JwtJsonMembers.NotAnInteger;
+                case RegisteredClaim.IssuedAt:
+                    IssuedAt = integer;
+                    return integer != JwtJsonMembers.NotAnInteger;
+                case RegisteredClaim.Issuer:
+                    IssuerOk = value.SequenceEqual(_policy.IssuerUtf8);
+                    return kind == JsonTokenType.String;
+                default:
+                    return OnAudience(kind, value);
+            }
+        }
+
+        private bool OnAudience(JsonTokenType kind, ReadOnlySpan<byte> value)
+        {
+            if (kind == JsonTokenType.String)
+            {
+                AudienceOk = IsAudience(_policy, value);
+                return true;
+            }
+
+            if (kind != JsonTokenType.StartArray)
+            {
+                return false;
+            }
+
+            int position = 0;
+            bool notString;
+            while (JwtJsonMembers.TryNextString(value, ref position, out ReadOnlySpan<byte> element, out notString))
+            {
+                AudienceOk |= IsAudience(_policy, element);
+            }
+
+            return !notString;
+        }
     }
 
     /// <summary>The top-level member names seen so far, to reject duplicates: RFC 7515 section 4 and RFC 7519

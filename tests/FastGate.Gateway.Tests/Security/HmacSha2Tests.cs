@@ -17,6 +17,26 @@ public class HmacSha2Tests
     }
 
     [Theory]
+    [InlineData(32)]
+    [InlineData(48)]
+    [InlineData(64)]
+    [InlineData(20)]
+    public void MacEquals_is_false_for_any_flipped_bit_and_any_other_length(int length)
+    {
+        byte[] mac = new byte[length];
+        new Random(length).NextBytes(mac);
+        Assert.True(HmacSha2.MacEquals(mac, (byte[])mac.Clone()));
+        Assert.False(HmacSha2.MacEquals(mac, mac.AsSpan(0, length - 1)));
+        Assert.False(HmacSha2.MacEquals(mac, [.. mac, 0]));
+        for (int bit = 0; bit < length * 8; bit++)
+        {
+            byte[] other = (byte[])mac.Clone();
+            other[bit >> 3] ^= (byte)(1 << (bit & 7));
+            Assert.False(HmacSha2.MacEquals(mac, other));
+        }
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Matches_HMACSHA2_for_random_keys_and_every_short_length(bool native)

@@ -80,11 +80,51 @@ public class JwtJsonMembersTests
     [InlineData("""{"a":["\n"]}""")]
     [InlineData("{\"a\":\"tab\there\"}")]
     [InlineData("""{"a":1,"a":2}""")]
+    [InlineData("""{"iss":1,"aud":2,"iss":3}""")]
+    [InlineData("""{"abcdefgh":1,"abcdefgh":2}""")]
+    [InlineData("""{"abcdefghij":1,"b":0,"abcdefghij":2}""")]
+    [InlineData("""{"":1,"":2}""")]
+    [InlineData("""{"x":1,"x":2}""")]
     [InlineData("""{"a":1/*c*/}""")]
     public void Is_unsure_about_invalid_json_escapes_and_duplicates(string json)
     {
         Scan(Encoding.UTF8.GetBytes(json), out JwtJsonStep last);
         Assert.Equal(JwtJsonStep.Unsure, last);
+    }
+
+    /// <summary>The quote bitmap is built from whole words, from overlapping loads at the end, and from a padded
+    /// copy for short documents: a backslash, a control character or a quote must be seen at every offset of
+    /// every document length across those cases.</summary>
+    [Fact]
+    public void Sees_backslashes_control_characters_and_quotes_at_every_offset_of_every_length()
+    {
+        for (int length = 9; length <= 200; length++)
+        {
+            // {"a":"xxx...x"}: the string's content is [6, length - 2).
+            byte[] json = Encoding.UTF8.GetBytes("{\"a\":\"" + new string('x', length - 8) + "\"}");
+            Assert.Equal(length, json.Length);
+            Assert.Single(Scan(json, out JwtJsonStep last));
+            Assert.Equal(JwtJsonStep.End, last);
+            for (int at = 6; at < length - 2; at++)
+            {
+                foreach (byte bad in "\\\t\u0001\""u8.ToArray())
+                {
+                    byte[] mutated = (byte[])json.Clone();
+                    mutated[at] = bad;
+                    Scan(mutated, out last);
+                    Assert.True(last == JwtJsonStep.Unsure, $"length {length}, byte 0x{bad:X2} at {at}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Tells_apart_names_that_share_their_first_eight_bytes_or_end_the_document()
+    {
+        List<(string Name, JsonTokenType Kind, string Value)> members = Scan(
+            Encoding.UTF8.GetBytes("""{"abcdefgh1":1,"abcdefgh2":2,"abcdefgh":3,"abcdefg":4,"a":5,"b":6}"""), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+        Assert.Equal(6, members.Count);
     }
 
     [Fact]
@@ -179,14 +219,26 @@ public class JwtJsonMembersTests
 
     private static List<(string Name, JsonTokenType Kind, string Value)> Scan(byte[] json, out JwtJsonStep last)
     {
-        var result = new List<(string, JsonTokenType, string)>();
-        var members = new JwtJsonMembers(json, new ulong[JwtJsonMembers.MaxQuoteWords], new int[JwtJsonMembers.MaxMembers], new int[JwtJsonMembers.MaxMembers]);
-        while ((last = members.Next(out ReadOnlySpan<byte> name, out JsonTokenType kind, out ReadOnlySpan<byte> value)) == JwtJsonStep.Member)
-        {
-            result.Add((Encoding.UTF8.GetString(name), kind, Encoding.UTF8.GetString(value)));
-        }
+        var collector = new Collector([]);
+        last = JwtJsonMembers.Scan(json, ref collector);
+        return collector.Members;
+    }
 
-        return result;
+    private readonly struct Collector(List<(string, JsonTokenType, string)> members) : IJwtJsonMemberHandler
+    {
+        public List<(string Name, JsonTokenType Kind, string Value)> Members { get; } = members;
+
+        public bool OnMember(ReadOnlySpan<byte> name, JsonTokenType kind, ReadOnlySpan<byte> value, long integer)
+        {
+            string text = Encoding.UTF8.GetString(value);
+
+            // The integer parsed during the scan must be the one the text says, whenever it is reported.
+            long expected = kind == JsonTokenType.Number && long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long parsed)
+                && text.TrimStart('-').Length <= 18 ? parsed : JwtJsonMembers.NotAnInteger;
+            Assert.Equal(expected, integer);
+            Members.Add((Encoding.UTF8.GetString(name), kind, text));
+            return true;
+        }
     }
 
     /// <summary>The top-level members as the validator's reader path sees them (raw value text; strings unquoted

@@ -42,6 +42,24 @@ public class SecurityProperties
             && !Base64UrlStrict.TryDecode(padded, new byte[data.Length + 3], out _);
     }
 
+    /// <summary>The BCL decoder under Base64UrlStrict skips whitespace and decodes the standard alphabet's
+    /// neighbours differently; one inserted or replaced character anywhere, in the vectorised middle or the
+    /// scalar tail, must be refused.</summary>
+    [Property(MaxTest = 1000)]
+    public bool Strict_base64url_rejects_whitespace_and_foreign_characters_anywhere(NonEmptyArray<byte> input, PositiveInt at, PositiveInt pick)
+    {
+        const string Foreign = " \t\r\n=+/.";
+        string canonical = Base64Url.EncodeToString(input.Get);
+        char c = Foreign[pick.Get % Foreign.Length];
+        int position = at.Get % (canonical.Length + 1);
+        string inserted = canonical.Insert(position, c.ToString());
+        string replaced = position < canonical.Length ? canonical[..position] + c + canonical[(position + 1)..] : inserted;
+        byte[] output = new byte[input.Get.Length + 8];
+
+        return !Base64UrlStrict.TryDecode(System.Text.Encoding.ASCII.GetBytes(inserted), output, out _)
+            && !Base64UrlStrict.TryDecode(System.Text.Encoding.ASCII.GetBytes(replaced), output, out _);
+    }
+
     private static readonly Gen<(byte[] Network, int Prefix)> V4Block =
         from bytes in Gen.ArrayOf(Gen.Choose(0, 3).Select(b => (byte)(b * 64 + 10)), 4)
         from prefix in Gen.Choose(0, 32)
