@@ -233,6 +233,10 @@ internal sealed class ConnectionPool
         var endpoint = _endpoint;
         var address = endpoint.Model.Address;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        // On the epoll transport, the loop of the client connection asking (this thread's, before any
+        // await): its request and the upstream exchange then run on one thread.
+        var loops = endpoint.Loops;
+        var pump = loops is null ? null : new UpstreamEpollPump(socket, loops.CurrentOrNextLoop());
         UpstreamFailure failure;
         // A timer-backed source is fine here: connecting is the cold path, reuse is the hot one.
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -240,9 +244,17 @@ internal sealed class ConnectionPool
             timeout.CancelAfter(endpoint.Upstream.ConnectTimeout);
             try
             {
-                await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                if (pump is null)
+                {
+                    await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await pump.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                }
+
                 endpoint.OnConnectionOpened();
-                return new LeaseResult(new UpstreamConnection(socket, endpoint, this), UpstreamFailure.None);
+                return new LeaseResult(new UpstreamConnection(socket, endpoint, this, pump, loops?.Pool), UpstreamFailure.None);
             }
             catch (OperationCanceledException)
             {
@@ -255,7 +267,15 @@ internal sealed class ConnectionPool
             }
         }
 
-        socket.Dispose();
+        if (pump is null)
+        {
+            socket.Dispose();
+        }
+        else
+        {
+            pump.Abandon();
+        }
+
         _leases.Release();
         endpoint.RecordFailure();
         if (failure != UpstreamFailure.Timeout)
