@@ -45,6 +45,7 @@ internal sealed class UpstreamEpollPump : IEpollHandler
     /// </summary>
     public async ValueTask ConnectAsync(EndPoint address, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             _socket.Connect(address);
@@ -67,7 +68,13 @@ internal sealed class UpstreamEpollPump : IEpollHandler
             throw;
         }
 
-        using (cancellationToken.UnsafeRegister(static state => ((UpstreamEpollPump)state!)._writable.Signal(), this))
+        // A timeout wakes the wait through the loop too: the caller's continuation then runs on the loop
+        // thread as after a handshake, never inside the token's callback (which disposes its source).
+        using (cancellationToken.UnsafeRegister(static state =>
+        {
+            var pump = (UpstreamEpollPump)state!;
+            pump.Loop.Schedule(static state => ((UpstreamEpollPump)state!)._writable.Signal(), pump);
+        }, this))
         {
             await _writable.WaitAsync().ConfigureAwait(false);
         }

@@ -2,17 +2,35 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using FastGate.Gateway.Model;
+using FastGate.Gateway.Transport;
 using FastGate.Gateway.Upstream;
 using static FastGate.Gateway.Tests.Upstream.UpstreamTestKit;
 
 namespace FastGate.Gateway.Tests.Upstream;
 
-public sealed class ConnectionPoolTests
+/// <summary>Connections pumped by System.Net.Sockets.</summary>
+public sealed class ConnectionPoolSocketsTests : ConnectionPoolTests
 {
-    private static EndpointState NewEndpoint(IPEndPoint address, int maxConnections = 16, TimeSpan? idleTimeout = null, TimeSpan? connectTimeout = null, TimeSpan? markDownFor = null)
+    private protected override EpollLoopGroup? Loops => null;
+}
+
+/// <summary>Connections pumped by an epoll loop (the epoll transport); by System.Net.Sockets where there is no epoll.</summary>
+public sealed class ConnectionPoolEpollTests : ConnectionPoolTests, IDisposable
+{
+    private protected override EpollLoopGroup? Loops { get; } = OperatingSystem.IsLinux() ? new EpollLoopGroup(1) : null;
+
+    public void Dispose() => Loops?.Dispose();
+}
+
+/// <summary>The pool's behaviour, the same whichever pumps its connections.</summary>
+public abstract class ConnectionPoolTests
+{
+    private protected abstract EpollLoopGroup? Loops { get; }
+
+    private EndpointState NewEndpoint(IPEndPoint address, int maxConnections = 16, TimeSpan? idleTimeout = null, TimeSpan? connectTimeout = null, TimeSpan? markDownFor = null)
     {
         var endpoint = Endpoint(address);
-        return new EndpointState(endpoint, NewUpstream("u", [endpoint], maxConnections: maxConnections, idleTimeout: idleTimeout, connectTimeout: connectTimeout, markDownFor: markDownFor));
+        return new EndpointState(endpoint, NewUpstream("u", [endpoint], maxConnections: maxConnections, idleTimeout: idleTimeout, connectTimeout: connectTimeout, markDownFor: markDownFor), Loops);
     }
 
     private static async Task<UpstreamConnection> LeaseOkAsync(ConnectionPool pool)
