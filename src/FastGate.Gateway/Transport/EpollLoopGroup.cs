@@ -10,6 +10,8 @@ internal sealed class EpollLoopGroup : IDisposable
 {
     private readonly EpollLoop[] _loops;
     private uint _next;
+    private long _upstreamPicks;
+    private long _upstreamPicksOwn;
 
     public EpollLoopGroup(int loopCount)
     {
@@ -25,11 +27,24 @@ internal sealed class EpollLoopGroup : IDisposable
     /// <summary>The loops in turn.</summary>
     public EpollLoop NextLoop() => _loops[(int)(Interlocked.Increment(ref _next) % (uint)_loops.Length)];
 
-    /// <summary>The calling thread's own loop when it is one of these, else the next in turn.</summary>
+    /// <summary>Loops picked for upstream connections so far (once per connect).</summary>
+    public long UpstreamPicks => Interlocked.Read(ref _upstreamPicks);
+
+    /// <summary>Of <see cref="UpstreamPicks"/>, those that were the connecting thread's own loop.</summary>
+    public long UpstreamPicksOwn => Interlocked.Read(ref _upstreamPicksOwn);
+
+    /// <summary>For an upstream connection: the calling thread's own loop when it is one of these, else the next in turn.</summary>
     public EpollLoop CurrentOrNextLoop()
     {
+        Interlocked.Increment(ref _upstreamPicks);
         var current = EpollLoop.Current;
-        return current is not null && Array.IndexOf(_loops, current) >= 0 ? current : NextLoop();
+        if (current is not null && Array.IndexOf(_loops, current) >= 0)
+        {
+            Interlocked.Increment(ref _upstreamPicksOwn);
+            return current;
+        }
+
+        return NextLoop();
     }
 
     public void Dispose()

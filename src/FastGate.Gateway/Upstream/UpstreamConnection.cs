@@ -82,6 +82,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
     public PipeReader Input => _receive.Reader;
     public PipeWriter Output => _send.Writer;
 
+    /// <summary>The epoll loop that pumps this connection; null when System.Net.Sockets does.</summary>
+    internal EpollLoop? Loop => _pump?.Loop;
+
     /// <summary>The pool this connection counts against (an endpoint may swap pools on reload).</summary>
     internal ConnectionPool Pool { get; }
 

@@ -45,6 +45,9 @@ internal sealed class GatewayHost : IAsyncDisposable
     public long EpollConnectionsAccepted =>
         (_app.Services.GetService<IConnectionListenerFactory>() as EpollTransportFactory)?.Accepted ?? 0;
 
+    /// <summary>Upstream connections opened on the epoll loops, and of those, on the loop of the client connection that asked; 0 over sockets.</summary>
+    public (long Opened, long OnOwnLoop) EpollUpstreamConnections => (_loops?.UpstreamPicks ?? 0, _loops?.UpstreamPicksOwn ?? 0);
+
     /// <summary>Addresses actually bound (port 0 in the model becomes the port the OS chose).</summary>
     public IReadOnlyList<string> Addresses =>
         _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()

@@ -39,6 +39,9 @@ public sealed class EpollTransportTests
         Assert.Equal(transport, gateway.Host.Transport.ToString());
         // Kestrel really bound with the epoll factory: it accepted this one connection.
         Assert.Equal(transport == nameof(GatewayTransport.Epoll) ? 1 : 0, gateway.Host.EpollConnectionsAccepted);
+        // The upstream connection ran on the epoll loops too, on the loop of the client connection.
+        var upstream = transport == nameof(GatewayTransport.Epoll) ? 1 : 0;
+        Assert.Equal((upstream, upstream), gateway.Host.EpollUpstreamConnections);
         Assert.Equal(1, backend.Connections);
         Assert.Equal(50, backend.Requests);
     }
