@@ -62,10 +62,13 @@ internal sealed class UpstreamEpollPump : IEpollHandler
         {
             Loop.Register(_fd, GCHandle.ToIntPtr(_handle));
         }
-        catch
+        catch (IOException ex)
         {
+            // epoll_ctl refused the fd (out of memory or max_user_watches, man 2 epoll_ctl): the
+            // connection cannot be used, a connect failure to the caller (502), as Socket.ConnectAsync
+            // reports running out of buffers.
             _handle.Free();
-            throw;
+            throw new SocketException((int)SocketError.NoBufferSpaceAvailable, ex.Message);
         }
 
         // A timeout wakes the wait through the loop too: the caller's continuation then runs on the loop
