@@ -1,6 +1,7 @@
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Observability;
 using FastGate.Gateway.Server;
+using FastGate.Gateway.Transport;
 using FastGate.Gateway.Upstream;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,8 +27,10 @@ internal sealed class GatewayRuntime : IAsyncDisposable
     private ActiveConfiguration _active;
 
     /// <param name="policies">built by the caller (async key loading); built here when null</param>
-    public GatewayRuntime(GatewayModel model, PolicySet? policies = null)
+    /// <param name="upstreamLoops">the epoll transport's loops, which then pump the upstream connections too; null: System.Net.Sockets does</param>
+    public GatewayRuntime(GatewayModel model, PolicySet? policies = null, EpollLoopGroup? upstreamLoops = null)
     {
+        Upstreams = new UpstreamRegistry(upstreamLoops);
         policies ??= PolicySet.BuildAsync(model, NullLogger.Instance).GetAwaiter().GetResult();
         _active = new ActiveConfiguration(model, policies);
         Upstreams.Apply(model);
@@ -37,7 +40,7 @@ internal sealed class GatewayRuntime : IAsyncDisposable
 
     public ActiveConfiguration Active => Volatile.Read(ref _active);
 
-    public UpstreamRegistry Upstreams { get; } = new();
+    public UpstreamRegistry Upstreams { get; }
 
     public ConnectionHeartbeat Heartbeat { get; } = new();
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using FastGate.Gateway.Transport;
 
 namespace FastGate.Gateway.Upstream;
 
@@ -14,6 +15,12 @@ namespace FastGate.Gateway.Upstream;
 [SuppressMessage("Reliability", "CA1001", Justification = "The SemaphoreSlim never creates its wait handle, so it holds nothing to dispose; disposing it would break Release() by leases still out when the pool closes.")]
 internal sealed class ConnectionPool
 {
+    /// <summary>
+    /// How deep below the top of the idle stack a connection on the caller's own epoll loop is looked
+    /// for: a few compares under the lock, and only the warm end of the stack is disturbed.
+    /// </summary>
+    private const int LoopAffinityScan = 8;
+
     private readonly EndpointState _endpoint;
     private readonly SemaphoreSlim _leases;
     private readonly Lock _idleLock = new();
@@ -181,6 +188,9 @@ internal sealed class ConnectionPool
 
     private UpstreamConnection? TryPopIdle()
     {
+        // On an epoll loop thread (the epoll transport), a connection pumped by this same loop is
+        // preferred among the warmest few: the exchange then needs no other thread.
+        var loop = EpollLoop.Current;
         lock (_idleLock)
         {
             if (_idleCount == 0)
@@ -189,7 +199,22 @@ internal sealed class ConnectionPool
             }
 
             var top = _idleCount - 1;
-            var connection = _idle[top];
+            var index = top;
+            if (loop is not null)
+            {
+                for (var i = top; i >= 0 && top - i < LoopAffinityScan; i--)
+                {
+                    if (_idle[i]!.Loop == loop)
+                    {
+                        index = i;
+                        break;
+                    }
+                }
+            }
+
+            var connection = _idle[index];
+            // The ones above move down one: ages stay sorted for the sweep.
+            Array.Copy(_idle, index + 1, _idle, index, top - index);
             _idle[top] = null;
             Volatile.Write(ref _idleCount, top);
             return connection;
@@ -233,6 +258,10 @@ internal sealed class ConnectionPool
         var endpoint = _endpoint;
         var address = endpoint.Model.Address;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        // On the epoll transport, the loop of the client connection asking (this thread's, before any
+        // await): its request and the upstream exchange then run on one thread.
+        var loops = endpoint.Loops;
+        var pump = loops is null ? null : new UpstreamEpollPump(socket, loops.CurrentOrNextLoop());
         UpstreamFailure failure;
         // A timer-backed source is fine here: connecting is the cold path, reuse is the hot one.
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -240,9 +269,17 @@ internal sealed class ConnectionPool
             timeout.CancelAfter(endpoint.Upstream.ConnectTimeout);
             try
             {
-                await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                if (pump is null)
+                {
+                    await socket.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await pump.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                }
+
                 endpoint.OnConnectionOpened();
-                return new LeaseResult(new UpstreamConnection(socket, endpoint, this), UpstreamFailure.None);
+                return new LeaseResult(new UpstreamConnection(socket, endpoint, this, pump, loops?.Pool), UpstreamFailure.None);
             }
             catch (OperationCanceledException)
             {
@@ -255,7 +292,15 @@ internal sealed class ConnectionPool
             }
         }
 
-        socket.Dispose();
+        if (pump is null)
+        {
+            socket.Dispose();
+        }
+        else
+        {
+            pump.Abandon();
+        }
+
         _leases.Release();
         endpoint.RecordFailure();
         if (failure != UpstreamFailure.Timeout)

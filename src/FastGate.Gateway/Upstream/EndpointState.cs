@@ -1,4 +1,5 @@
 using FastGate.Gateway.Model;
+using FastGate.Gateway.Transport;
 
 namespace FastGate.Gateway.Upstream;
 
@@ -20,10 +21,12 @@ internal sealed class EndpointState
     private int _consecutiveFailures;
     private int _consecutiveSuccesses;
 
-    public EndpointState(EndpointModel model, UpstreamModel upstream)
+    /// <param name="loops">the epoll loops that pump its connections; null: System.Net.Sockets does</param>
+    public EndpointState(EndpointModel model, UpstreamModel upstream, EpollLoopGroup? loops = null)
     {
         _model = model;
         _upstream = upstream;
+        Loops = loops;
         _pool = new ConnectionPool(this, upstream.Pool.MaxConnections);
     }
 
@@ -33,6 +36,9 @@ internal sealed class EndpointState
     public UpstreamModel Upstream => Volatile.Read(ref _upstream);
 
     public ConnectionPool Pool => Volatile.Read(ref _pool);
+
+    /// <summary>The epoll loops that pump its connections (the epoll transport); null for System.Net.Sockets.</summary>
+    public EpollLoopGroup? Loops { get; }
 
     /// <summary>Requests in flight (least_requests, p2c).</summary>
     public int ActiveRequests => Volatile.Read(ref _activeRequests);

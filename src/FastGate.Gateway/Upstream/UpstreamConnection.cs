@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using FastGate.Gateway.Transport;
 
 namespace FastGate.Gateway.Upstream;
 
@@ -8,7 +9,9 @@ namespace FastGate.Gateway.Upstream;
 /// One pooled TCP connection to an endpoint. Its socket is pumped by two loops that live as long as
 /// the connection (as Kestrel's socket transport does): one receives into <see cref="Input"/>, one
 /// sends what is flushed to <see cref="Output"/>. Both are allocated once per connection, so an
-/// exchange on a reused connection allocates nothing.
+/// exchange on a reused connection allocates nothing. The loops are System.Net.Sockets operations,
+/// or, when the gateway runs the epoll transport, an <see cref="UpstreamEpollPump"/> on one of its
+/// epoll loops (chosen once at start-up, by the registry's loop group).
 /// </summary>
 /// <remarks>
 /// NOTE: a NetworkStream with PipeReader.Create/PipeWriter.Create was the first version. The stream
@@ -37,29 +40,50 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, minimumSegmentSize: SegmentSize, useSynchronizationContext: false);
 
-    private readonly Pipe _receive = new(ReceiveOptions);
-    private readonly Pipe _send = new(SendOptions);
+    private readonly Pipe _receive;
+    private readonly Pipe _send;
+    private readonly UpstreamEpollPump? _pump;
     private int _closed;
 
     public UpstreamConnection(Socket socket, EndpointState endpoint)
-        : this(socket, endpoint, endpoint.Pool)
+        : this(socket, endpoint, endpoint.Pool, pump: null, blocks: null)
     {
     }
 
-    internal UpstreamConnection(Socket socket, EndpointState endpoint, ConnectionPool pool)
+    /// <param name="pump">a connected socket's epoll pump, or null to pump it with System.Net.Sockets</param>
+    /// <param name="blocks">the epoll loops' block pool (pinned arrays: no pinning per send); with <paramref name="pump"/></param>
+    internal UpstreamConnection(Socket socket, EndpointState endpoint, ConnectionPool pool, UpstreamEpollPump? pump, EpollBlockPool? blocks)
     {
         Socket = socket;
         Endpoint = endpoint;
         Pool = pool;
         socket.NoDelay = true;
-        _ = ReceiveLoopAsync();
-        _ = SendLoopAsync();
+        if (pump is null)
+        {
+            _receive = new Pipe(ReceiveOptions);
+            _send = new Pipe(SendOptions);
+            _ = ReceiveLoopAsync();
+            _ = SendLoopAsync();
+            return;
+        }
+
+        // The receive loop, paused by a full pipe, resumes on its own loop (as the client connections'
+        // input does); the gateway reads inline where the loop received, and sends inline in its flush.
+        _receive = new Pipe(new PipeOptions(blocks, PipeScheduler.Inline, pump.Loop, ReceiveOptions.PauseWriterThreshold,
+            ReceiveOptions.ResumeWriterThreshold, EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
+        _send = new Pipe(new PipeOptions(blocks, PipeScheduler.Inline, PipeScheduler.Inline, SendOptions.PauseWriterThreshold,
+            SendOptions.ResumeWriterThreshold, EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
+        _pump = pump;
+        pump.Start(_receive.Writer, _send.Reader);
     }
 
     public Socket Socket { get; }
     public EndpointState Endpoint { get; }
     public PipeReader Input => _receive.Reader;
     public PipeWriter Output => _send.Writer;
+
+    /// <summary>The epoll loop that pumps this connection; null when System.Net.Sockets does.</summary>
+    internal EpollLoop? Loop => _pump?.Loop;
 
     /// <summary>The pool this connection counts against (an endpoint may swap pools on reload).</summary>
     internal ConnectionPool Pool { get; }
@@ -176,17 +200,25 @@ internal sealed class UpstreamConnection : IAsyncDisposable
             return;
         }
 
-        try
+        if (_pump is not null)
         {
-            // A FIN, not a reset: disposing a socket with a receive pending aborts it on Linux.
-            Socket.Shutdown(SocketShutdown.Both);
+            _pump.Close();
         }
-        catch (SocketException)
+        else
         {
-            // Already reset by the peer.
+            try
+            {
+                // A FIN, not a reset: disposing a socket with a receive pending aborts it on Linux.
+                Socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+                // Already reset by the peer.
+            }
+
+            Socket.Dispose();
         }
 
-        Socket.Dispose();
         _send.Reader.CancelPendingRead();
         try
         {

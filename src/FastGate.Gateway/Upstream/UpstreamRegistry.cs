@@ -1,4 +1,5 @@
 using FastGate.Gateway.Model;
+using FastGate.Gateway.Transport;
 
 namespace FastGate.Gateway.Upstream;
 
@@ -14,10 +15,16 @@ internal sealed class UpstreamRegistry : IAsyncDisposable
     // Serializes Apply and DisposeAsync; Get never takes it.
     private readonly Lock _applyLock = new();
     private readonly Timer _sweep;
+    private readonly EpollLoopGroup? _loops;
     private volatile Snapshot _snapshot = Snapshot.Empty;
     private bool _disposed;
 
-    public UpstreamRegistry() => _sweep = new Timer(static state => ((UpstreamRegistry)state!).SweepIdle(), this, Timeout.Infinite, Timeout.Infinite);
+    /// <param name="loops">the epoll loops that pump upstream connections (the epoll transport); null: System.Net.Sockets does</param>
+    public UpstreamRegistry(EpollLoopGroup? loops = null)
+    {
+        _loops = loops;
+        _sweep = new Timer(static state => ((UpstreamRegistry)state!).SweepIdle(), this, Timeout.Infinite, Timeout.Infinite);
+    }
 
     /// <summary>The state for an upstream of the current model.</summary>
     /// <remarks>
@@ -52,7 +59,7 @@ internal sealed class UpstreamRegistry : IAsyncDisposable
             foreach (var upstream in model.Upstreams.Values)
             {
                 old.ByName.TryGetValue(upstream.Name, out var previous);
-                var state = new UpstreamState(upstream, BuildEndpoints(upstream, previous, kept));
+                var state = new UpstreamState(upstream, BuildEndpoints(upstream, previous, kept, _loops));
                 byModel[upstream] = state;
                 byName[upstream.Name] = state;
                 if (upstream.Health is { } health)
@@ -134,7 +141,7 @@ internal sealed class UpstreamRegistry : IAsyncDisposable
     }
 
     /// <summary>Endpoints in model order; one whose address was already in the upstream carries over.</summary>
-    private static EndpointState[] BuildEndpoints(UpstreamModel upstream, UpstreamState? previous, HashSet<EndpointState> kept)
+    private static EndpointState[] BuildEndpoints(UpstreamModel upstream, UpstreamState? previous, HashSet<EndpointState> kept, EpollLoopGroup? loops)
     {
         var endpoints = new EndpointState[upstream.Endpoints.Count];
         for (var i = 0; i < endpoints.Length; i++)
@@ -155,7 +162,7 @@ internal sealed class UpstreamRegistry : IAsyncDisposable
 
             if (reused is null)
             {
-                endpoints[i] = new EndpointState(model, upstream);
+                endpoints[i] = new EndpointState(model, upstream, loops);
             }
             else
             {

@@ -2,6 +2,7 @@ using FastGate.Admin;
 using FastGate.Gateway.Configuration;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Pipeline;
+using FastGate.Gateway.Transport;
 using FastGate.Server.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -24,10 +25,13 @@ internal sealed class GatewayHost : IAsyncDisposable
 
     private readonly ILoggerFactory _policyLoggers;
 
-    private GatewayHost(WebApplication app, GatewayRuntime runtime, ILoggerFactory policyLoggers, GatewayTransport transport)
+    private readonly EpollLoopGroup? _loops;
+
+    private GatewayHost(WebApplication app, GatewayRuntime runtime, ILoggerFactory policyLoggers, GatewayTransport transport, EpollLoopGroup? loops)
     {
         _app = app;
         _policyLoggers = policyLoggers;
+        _loops = loops;
         Runtime = runtime;
         Transport = transport;
     }
@@ -40,6 +44,9 @@ internal sealed class GatewayHost : IAsyncDisposable
     /// <summary>Connections the epoll transport accepted; 0 over sockets.</summary>
     public long EpollConnectionsAccepted =>
         (_app.Services.GetService<IConnectionListenerFactory>() as EpollTransportFactory)?.Accepted ?? 0;
+
+    /// <summary>Upstream connections opened on the epoll loops, and of those, on the loop of the client connection that asked; 0 over sockets.</summary>
+    public (long Opened, long OnOwnLoop) EpollUpstreamConnections => (_loops?.UpstreamPicks ?? 0, _loops?.UpstreamPicksOwn ?? 0);
 
     /// <summary>Addresses actually bound (port 0 in the model becomes the port the OS chose).</summary>
     public IReadOnlyList<string> Addresses =>
@@ -56,10 +63,6 @@ internal sealed class GatewayHost : IAsyncDisposable
         // Key sets are loaded before the first request (a JWKS file or URL); the policies log through
         // a factory that lives as long as the host.
         var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel));
-        var runtime = new GatewayRuntime(model, PolicySet.BuildAsync(model, loggerFactory.CreateLogger("FastGate")).GetAwaiter().GetResult());
-        builder.Services.AddSingleton(runtime);
-
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = model.Limits.ShutdownTimeout);
         string? refused = null;
         var chosen = transport ?? GatewayTransportSelection.FromEnvironment(out refused);
         if (refused is not null)
@@ -67,10 +70,17 @@ internal sealed class GatewayHost : IAsyncDisposable
             loggerFactory.CreateLogger("FastGate").LogWarning("{Refused}", refused);
         }
 
-        if (chosen == GatewayTransport.Epoll && OperatingSystem.IsLinux())
+        // The epoll transport's loops pump the upstream connections too: a request and its upstream
+        // exchange then run on one thread (perf-results/2026-11-26_epoll-transport.md).
+        var loops = chosen == GatewayTransport.Epoll && OperatingSystem.IsLinux() ? new EpollLoopGroup(Environment.ProcessorCount) : null;
+        var runtime = new GatewayRuntime(model, PolicySet.BuildAsync(model, loggerFactory.CreateLogger("FastGate")).GetAwaiter().GetResult(), loops);
+        builder.Services.AddSingleton(runtime);
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = model.Limits.ShutdownTimeout);
+        if (loops is not null)
         {
             // Registered after Kestrel's own: Kestrel binds with the last factory that can bind.
-            builder.Services.AddSingleton<IConnectionListenerFactory>(_ => new EpollTransportFactory());
+            builder.Services.AddSingleton<IConnectionListenerFactory>(_ => new EpollTransportFactory(loops, ownsLoops: false));
         }
         else
         {
@@ -118,7 +128,7 @@ internal sealed class GatewayHost : IAsyncDisposable
         }
 
         app.Lifetime.ApplicationStopping.Register(runtime.BeginStopping);
-        return new GatewayHost(app, runtime, loggerFactory, chosen);
+        return new GatewayHost(app, runtime, loggerFactory, chosen, loops);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
@@ -135,6 +145,8 @@ internal sealed class GatewayHost : IAsyncDisposable
     {
         await _app.DisposeAsync().ConfigureAwait(false);
         await Runtime.DisposeAsync().ConfigureAwait(false);
+        // After the runtime: closing its upstream connections hands their fds to the loops to close.
+        _loops?.Dispose();
         _policyLoggers.Dispose();
     }
 

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using FastGate.Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -18,23 +19,14 @@ namespace FastGate.Server.Transport;
 /// socket transport: when the app completes its output (or aborts) the socket is shut down both
 /// ways, the input completes, and the fd is closed once both loops ended.
 /// </summary>
-internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
+internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
     IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature
 {
     /// <summary>As Kestrel's defaults: MaxRequestBufferSize 1 MiB and MaxResponseBufferSize 64 KiB.</summary>
     private const int InputPauseThreshold = 1024 * 1024;
     private const int OutputPauseThreshold = 64 * 1024;
 
-    /// <summary>
-    /// sendmsg gathers at most this many segments at once (IOV_MAX is 1024, man 2 writev): 32 pool
-    /// blocks are up to 2 MiB, beyond what one send takes on loopback.
-    /// </summary>
-    private const int MaxSendVectors = 32;
-
     private static long s_lastId;
-
-    [ThreadStatic]
-    private static MemoryHandle[]? t_pins;
 
     private readonly Socket _socket;
     private readonly int _fd;
@@ -210,7 +202,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
                 while (true)
                 {
                     var memory = writer.GetMemory(hint);
-                    int received = Receive(memory.Span, out int errno);
+                    int received = EpollSocketIo.Receive(_fd, memory.Span, out int errno);
                     if (received > 0)
                     {
                         writer.Advance(received);
@@ -278,7 +270,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
                 var buffer = result.Buffer;
                 while (!buffer.IsEmpty)
                 {
-                    long sent = Send(buffer, out int errno);
+                    long sent = EpollSocketIo.Send(_fd, buffer, out int errno);
                     if (sent >= 0)
                     {
                         buffer = buffer.Slice(sent);
@@ -342,67 +334,6 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         }
 
         _loop.Schedule(static state => ((EpollConnection)state!)._readable.Signal(), this);
-    }
-
-    private unsafe int Receive(Span<byte> buffer, out int errno)
-    {
-        nint received;
-        fixed (byte* pointer = buffer)
-        {
-            received = LinuxNative.Recv(_fd, pointer, (nuint)buffer.Length, 0);
-        }
-
-        errno = received < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return (int)received;
-    }
-
-    /// <summary>One send(2) for one segment, one sendmsg(2) gathering several: the output is never copied.</summary>
-    private unsafe long Send(in ReadOnlySequence<byte> buffer, out int errno)
-    {
-        nint sent;
-        if (buffer.IsSingleSegment)
-        {
-            var span = buffer.FirstSpan;
-            fixed (byte* pointer = span)
-            {
-                sent = LinuxNative.Send(_fd, pointer, (nuint)span.Length, LinuxNative.MsgNoSignal);
-            }
-        }
-        else
-        {
-            var pins = t_pins ??= new MemoryHandle[MaxSendVectors];
-            var vectors = stackalloc LinuxNative.IoVector[MaxSendVectors];
-            int count = 0;
-            foreach (var segment in buffer)
-            {
-                if (segment.IsEmpty)
-                {
-                    continue;
-                }
-
-                pins[count] = segment.Pin();
-                vectors[count].Base = (byte*)pins[count].Pointer;
-                vectors[count].Length = (nuint)segment.Length;
-                if (++count == MaxSendVectors)
-                {
-                    break;
-                }
-            }
-
-            var message = new LinuxNative.MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
-            sent = LinuxNative.SendMsg(_fd, &message, LinuxNative.MsgNoSignal);
-            int error = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
-            for (int i = 0; i < count; i++)
-            {
-                pins[i].Dispose();
-            }
-
-            errno = error;
-            return sent;
-        }
-
-        errno = sent < 0 ? Marshal.GetLastPInvokeError() : 0;
-        return sent;
     }
 
     /// <summary>A reset or a write after the peer closed is the client going away; others are I/O errors.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using FastGate.Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
 
 namespace FastGate.Server.Transport;

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace FastGate.Server.Transport;
+namespace FastGate.Gateway.Transport;
 
 /// <summary>
 /// The Linux system calls the epoll transport makes itself (man 7 epoll, man 2 recv, man 2 sendmsg,
-/// man 2 eventfd). Constants are the generic Linux values, the same on x86-64 and arm64.
+/// man 2 eventfd, man 2 getsockopt). Constants are the generic Linux values, the same on x86-64 and arm64.
 /// </summary>
 internal static unsafe partial class LinuxNative
 {
@@ -29,6 +29,10 @@ internal static unsafe partial class LinuxNative
     public const int EAgain = 11;
     public const int EPipe = 32;
     public const int EConnReset = 104;
+    public const int ETimedOut = 110;
+
+    public const int SolSocket = 1;
+    public const int SoError = 4;
 
     /// <summary>
     /// struct epoll_event is packed on x86-64 (and 12 bytes on 32-bit x86): a 4-byte event mask, then
@@ -87,6 +91,9 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int fd, MessageHeader* message, int flags);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -2,11 +2,12 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 
-namespace FastGate.Server.Transport;
+namespace FastGate.Gateway.Transport;
 
 /// <summary>
-/// One thread waiting in epoll_wait for the connections assigned to it (edge-triggered, man 7 epoll),
-/// signalling their receive and send loops inline, then running the work other threads handed it
+/// One thread waiting in epoll_wait for the sockets assigned to it (edge-triggered, man 7 epoll):
+/// the gateway's client connections and, with the same loops, its upstream connections. It signals
+/// their receive and send loops inline, then running the work other threads handed it
 /// (it is the input pipes' writer scheduler, and connections close on it). An eventfd wakes it for
 /// that work.
 /// </summary>
@@ -14,7 +15,7 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
 {
     private const int MaxEvents = 256;
 
-    /// <summary>epoll data 0 is the loop's own eventfd; connections are GCHandles, never 0.</summary>
+    /// <summary>epoll data 0 is the loop's own eventfd; sockets are GCHandles of their <see cref="IEpollHandler"/>, never 0.</summary>
     private const ulong WakeData = 0;
 
     [ThreadStatic]
@@ -49,13 +50,16 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
         _thread.Start();
     }
 
+    /// <summary>The loop whose thread is running this code; null on any other thread.</summary>
+    public static EpollLoop? Current => t_current;
+
     /// <summary>
     /// Watches <paramref name="fd"/> for reading and writing, edge-triggered, for the life of the fd:
     /// EPOLLOUT stays armed, which costs nothing while sends succeed (an edge is only reported after
     /// a send found the buffer full), and saves an epoll_ctl per full buffer.
     /// </summary>
-    public void Register(int fd, nint connectionHandle) =>
-        Add(fd, LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt, (ulong)connectionHandle);
+    public void Register(int fd, nint handlerHandle) =>
+        Add(fd, LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt, (ulong)handlerHandle);
 
     public override void Schedule(Action<object?> action, object? state)
     {
@@ -136,10 +140,10 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
                         continue;
                     }
 
-                    // The handle stays allocated until the connection's close, which runs in the drain
-                    // below, so an event already harvested for a closed connection still finds it.
-                    var connection = (EpollConnection)GCHandle.FromIntPtr((nint)data).Target!;
-                    connection.OnEvents(LinuxNative.ReadEventMask(item));
+                    // The handle stays allocated until the socket's close, which runs in the drain
+                    // below, so an event already harvested for a closed socket still finds it.
+                    var handler = (IEpollHandler)GCHandle.FromIntPtr((nint)data).Target!;
+                    handler.OnEvents(LinuxNative.ReadEventMask(item));
                 }
 
                 RunWork();

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace FastGate.Server.Transport;
+namespace FastGate.Gateway.Transport;
 
 /// <summary>
 /// One edge of readiness (readable or writable) between the epoll loop and a connection's receive

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace FastGate.Server.Transport;
+namespace FastGate.Gateway.Transport;
 
 /// <summary>
 /// The transport's buffers, in two sizes: small blocks (4 KiB, as Kestrel's pool) for requests that

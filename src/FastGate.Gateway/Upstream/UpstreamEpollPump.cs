@@ -1,0 +1,304 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using FastGate.Gateway.Transport;
+
+namespace FastGate.Gateway.Upstream;
+
+/// <summary>
+/// An upstream socket on an <see cref="EpollLoop"/> (when the gateway runs the epoll transport),
+/// usually the loop of the client connection that opened it, so a request and its upstream exchange
+/// run on one thread. The connect is a non-blocking connect(2) finished by the loop's EPOLLOUT; the
+/// receive loop waits for EPOLLIN (edge-triggered, no eager recv after a send) and recvs into the
+/// receive pipe until a short read or EAGAIN; the send loop runs inline in the gateway's flush and
+/// sends it with one send/sendmsg, waiting for EPOLLOUT only when the socket buffer is full. No async
+/// operation is ever started on the socket, so .NET's own socket engine never registers its fd.
+/// </summary>
+internal sealed class UpstreamEpollPump : IEpollHandler
+{
+    private readonly Socket _socket;
+    private readonly int _fd;
+    private readonly ReadinessSignal _readable = new();
+    private readonly ReadinessSignal _writable = new();
+    private GCHandle _handle;
+    private int _running;
+    private volatile bool _peerClosed;
+    private volatile bool _closing;
+
+    /// <param name="socket">a new, unconnected TCP socket; made non-blocking here</param>
+    public UpstreamEpollPump(Socket socket, EpollLoop loop)
+    {
+        socket.Blocking = false;
+        _socket = socket;
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        Loop = loop;
+    }
+
+    public EpollLoop Loop { get; }
+
+    /// <summary>
+    /// Connects (man 2 connect, EINPROGRESS) and registers the socket with the loop, which reports
+    /// EPOLLOUT once the handshake is done (EPOLLERR if it failed; SO_ERROR says why). Throws as
+    /// Socket.ConnectAsync does: a <see cref="SocketException"/>, or an <see cref="OperationCanceledException"/>
+    /// when <paramref name="cancellationToken"/> fires first. On failure, <see cref="Abandon"/> the pump.
+    /// </summary>
+    public async ValueTask ConnectAsync(EndPoint address, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            _socket.Connect(address);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // The handshake is under way.
+        }
+
+        // Registered only now: an unconnected socket polls as hung up (tcp_poll), a connecting one as
+        // nothing until the handshake ends; a handshake already done is reported by the first wait.
+        _handle = GCHandle.Alloc(this);
+        try
+        {
+            Loop.Register(_fd, GCHandle.ToIntPtr(_handle));
+        }
+        catch (IOException ex)
+        {
+            // epoll_ctl refused the fd (out of memory or max_user_watches, man 2 epoll_ctl): the
+            // connection cannot be used, a connect failure to the caller (502), as Socket.ConnectAsync
+            // reports running out of buffers.
+            _handle.Free();
+            throw new SocketException((int)SocketError.NoBufferSpaceAvailable, ex.Message);
+        }
+
+        // A timeout wakes the wait through the loop too: the caller's continuation then runs on the loop
+        // thread as after a handshake, never inside the token's callback (which disposes its source).
+        using (cancellationToken.UnsafeRegister(static state =>
+        {
+            var pump = (UpstreamEpollPump)state!;
+            pump.Loop.Schedule(static state => ((UpstreamEpollPump)state!)._writable.Signal(), pump);
+        }, this))
+        {
+            await _writable.WaitAsync().ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        int error = PendingError();
+        if (error != 0)
+        {
+            throw new SocketException((int)(error == LinuxNative.ETimedOut ? SocketError.TimedOut : SocketError.ConnectionRefused));
+        }
+    }
+
+    /// <summary>Starts pumping the socket through the two pipes, for the life of the connection.</summary>
+    public void Start(PipeWriter receive, PipeReader send)
+    {
+        _running = 2;
+        // The loops' continuations run on loop threads: they must not carry the caller's execution context.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = ReceiveLoopAsync(receive);
+            _ = SendLoopAsync(send);
+        }
+    }
+
+    /// <summary>On the loop thread: what epoll reported for this socket.</summary>
+    public void OnEvents(uint events)
+    {
+        if ((events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
+        {
+            // The FIN (or error) may arrive with the last data, in the same edge: read to the end.
+            _peerClosed = true;
+        }
+
+        if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
+        {
+            _readable.Signal();
+        }
+
+        if ((events & (LinuxNative.EpollOut | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
+        {
+            _writable.Signal();
+        }
+    }
+
+    /// <summary>
+    /// Sends a FIN (shutdown(2) SHUT_RDWR, not a reset) and ends both loops; the fd closes on the loop
+    /// once they have. The loops are woken through the loop's queue, so that completing the pipes
+    /// never runs inside the caller's own call. Called once, by the connection's close.
+    /// </summary>
+    public void Close()
+    {
+        _closing = true;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer.
+        }
+
+        Loop.Schedule(static state =>
+        {
+            var pump = (UpstreamEpollPump)state!;
+            pump._readable.Signal();
+            pump._writable.Signal();
+        }, this);
+    }
+
+    /// <summary>A connect that failed or timed out: the loops never started; the fd closes on the loop.</summary>
+    public void Abandon()
+    {
+        _closing = true;
+        if (!_handle.IsAllocated)
+        {
+            _socket.Dispose();
+            return;
+        }
+
+        Loop.Schedule(static state => ((UpstreamEpollPump)state!).CloseOnLoop(), this);
+    }
+
+    private void CloseOnLoop()
+    {
+        // close(2) removes the fd from the epoll set (man 7 epoll, Q6). The handle is freed between two
+        // epoll_wait batches, so no event already harvested can still refer to it.
+        _socket.Dispose();
+        _handle.Free();
+    }
+
+    private void LoopEnded()
+    {
+        if (Interlocked.Decrement(ref _running) == 0)
+        {
+            Loop.Schedule(static state => ((UpstreamEpollPump)state!).CloseOnLoop(), this);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(PipeWriter writer)
+    {
+        Exception? unexpected = null;
+        try
+        {
+            int hint = 1;
+            while (true)
+            {
+                await _readable.WaitAsync().ConfigureAwait(false);
+                if (_closing)
+                {
+                    return;
+                }
+
+                while (true)
+                {
+                    var memory = writer.GetMemory(hint);
+                    int received = EpollSocketIo.Receive(_fd, memory.Span, out int errno);
+                    if (received > 0)
+                    {
+                        writer.Advance(received);
+                        // A read that filled a small block asks for a large one next: a large body then
+                        // arrives 64 KiB per recv; heads and small bodies keep using small blocks.
+                        hint = received >= EpollBlockPool.SmallBlockSize ? EpollBlockPool.LargeBlockSize : 1;
+                        var flush = await writer.FlushAsync().ConfigureAwait(false);
+                        if (flush.IsCompleted || flush.IsCanceled || _closing)
+                        {
+                            return;
+                        }
+
+                        // Edge-triggered: data that arrives after this recv raises a new edge, so a
+                        // short read ends the turn, unless the peer closed in the edge already seen.
+                        if (received < memory.Length && !_peerClosed)
+                        {
+                            break;
+                        }
+                    }
+                    else if (received == 0 || (errno != LinuxNative.EAgain && errno != LinuxNative.EIntr))
+                    {
+                        // FIN or reset: the reader sees the end of the stream, which every caller
+                        // treats as a failed (never a complete) exchange.
+                        return;
+                    }
+                    else if (errno == LinuxNative.EAgain)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            unexpected = ex;
+        }
+        finally
+        {
+            await writer.CompleteAsync(unexpected).ConfigureAwait(false);
+            LoopEnded();
+        }
+    }
+
+    private async Task SendLoopAsync(PipeReader reader)
+    {
+        Exception? unexpected = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled || _closing)
+                {
+                    return;
+                }
+
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    long sent = EpollSocketIo.Send(_fd, buffer, out int errno);
+                    if (sent >= 0)
+                    {
+                        buffer = buffer.Slice(sent);
+                    }
+                    else if (errno == LinuxNative.EAgain)
+                    {
+                        await _writable.WaitAsync().ConfigureAwait(false);
+                        if (_closing)
+                        {
+                            return;
+                        }
+                    }
+                    else if (errno != LinuxNative.EIntr)
+                    {
+                        // Reset or EPIPE: the writer's next flush reports IsCompleted, the request
+                        // could not be sent.
+                        return;
+                    }
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            unexpected = ex;
+        }
+        finally
+        {
+            await reader.CompleteAsync(unexpected).ConfigureAwait(false);
+            LoopEnded();
+        }
+    }
+
+    /// <summary>SO_ERROR (man 7 socket): how a non-blocking connect ended, 0 when it succeeded.</summary>
+    private unsafe int PendingError()
+    {
+        int error = 0;
+        uint length = sizeof(int);
+        return LinuxNative.GetSockOpt(_fd, LinuxNative.SolSocket, LinuxNative.SoError, &error, &length) == 0
+            ? error
+            : Marshal.GetLastPInvokeError();
+    }
+}
