@@ -9,22 +9,17 @@ namespace FastGate.Gateway.Upstream;
 /// <summary>
 /// An upstream socket on an <see cref="EpollLoop"/> (when the gateway runs the epoll transport),
 /// usually the loop of the client connection that opened it, so a request and its upstream exchange
-/// run on one thread. The connect is a non-blocking connect(2) finished by the loop's EPOLLOUT; the
-/// receive loop waits for EPOLLIN (edge-triggered, no eager recv after a send) and recvs into the
-/// receive pipe until a short read or EAGAIN; the send loop runs inline in the gateway's flush and
-/// sends it with one send/sendmsg, waiting for EPOLLOUT only when the socket buffer is full. No async
+/// run on one thread. The connect is a non-blocking connect(2) finished by the loop's EPOLLOUT; then an
+/// <see cref="EpollSocketChannel"/> pumps the socket through the connection's pipes. No async
 /// operation is ever started on the socket, so .NET's own socket engine never registers its fd.
 /// </summary>
-internal sealed class UpstreamEpollPump : IEpollHandler
+internal sealed class UpstreamEpollPump
 {
     private readonly Socket _socket;
     private readonly int _fd;
-    private readonly ReadinessSignal _readable = new();
-    private readonly ReadinessSignal _writable = new();
+    private readonly EpollSocketChannel _channel;
     private GCHandle _handle;
     private int _running;
-    private volatile bool _peerClosed;
-    private volatile bool _closing;
 
     /// <param name="socket">a new, unconnected TCP socket; made non-blocking here</param>
     public UpstreamEpollPump(Socket socket, EpollLoop loop)
@@ -32,6 +27,7 @@ internal sealed class UpstreamEpollPump : IEpollHandler
         socket.Blocking = false;
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _channel = new EpollSocketChannel(_fd);
         Loop = loop;
     }
 
@@ -57,7 +53,7 @@ internal sealed class UpstreamEpollPump : IEpollHandler
 
         // Registered only now: an unconnected socket polls as hung up (tcp_poll), a connecting one as
         // nothing until the handshake ends; a handshake already done is reported by the first wait.
-        _handle = GCHandle.Alloc(this);
+        _handle = GCHandle.Alloc(_channel);
         try
         {
             Loop.Register(_fd, GCHandle.ToIntPtr(_handle));
@@ -76,10 +72,10 @@ internal sealed class UpstreamEpollPump : IEpollHandler
         using (cancellationToken.UnsafeRegister(static state =>
         {
             var pump = (UpstreamEpollPump)state!;
-            pump.Loop.Schedule(static state => ((UpstreamEpollPump)state!)._writable.Signal(), pump);
+            pump.Loop.Schedule(static state => ((EpollSocketChannel)state!).Writable.Signal(), pump._channel);
         }, this))
         {
-            await _writable.WaitAsync().ConfigureAwait(false);
+            await _channel.Writable.WaitAsync().ConfigureAwait(false);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -102,26 +98,6 @@ internal sealed class UpstreamEpollPump : IEpollHandler
         }
     }
 
-    /// <summary>On the loop thread: what epoll reported for this socket.</summary>
-    public void OnEvents(uint events)
-    {
-        if ((events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
-        {
-            // The FIN (or error) may arrive with the last data, in the same edge: read to the end.
-            _peerClosed = true;
-        }
-
-        if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
-        {
-            _readable.Signal();
-        }
-
-        if ((events & (LinuxNative.EpollOut | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
-        {
-            _writable.Signal();
-        }
-    }
-
     /// <summary>
     /// Sends a FIN (shutdown(2) SHUT_RDWR, not a reset) and ends both loops; the fd closes on the loop
     /// once they have. The loops are woken through the loop's queue, so that completing the pipes
@@ -129,7 +105,8 @@ internal sealed class UpstreamEpollPump : IEpollHandler
     /// </summary>
     public void Close()
     {
-        _closing = true;
+        _channel.StopReceiving();
+        _channel.StopSending();
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -141,16 +118,15 @@ internal sealed class UpstreamEpollPump : IEpollHandler
 
         Loop.Schedule(static state =>
         {
-            var pump = (UpstreamEpollPump)state!;
-            pump._readable.Signal();
-            pump._writable.Signal();
-        }, this);
+            var channel = (EpollSocketChannel)state!;
+            channel.Readable.Signal();
+            channel.Writable.Signal();
+        }, _channel);
     }
 
     /// <summary>A connect that failed or timed out: the loops never started; the fd closes on the loop.</summary>
     public void Abandon()
     {
-        _closing = true;
         if (!_handle.IsAllocated)
         {
             _socket.Dispose();
@@ -181,50 +157,9 @@ internal sealed class UpstreamEpollPump : IEpollHandler
         Exception? unexpected = null;
         try
         {
-            int hint = 1;
-            while (true)
-            {
-                await _readable.WaitAsync().ConfigureAwait(false);
-                if (_closing)
-                {
-                    return;
-                }
-
-                while (true)
-                {
-                    var memory = writer.GetMemory(hint);
-                    int received = EpollSocketIo.Receive(_fd, memory.Span, out int errno);
-                    if (received > 0)
-                    {
-                        writer.Advance(received);
-                        // A read that filled a small block asks for a large one next: a large body then
-                        // arrives 64 KiB per recv; heads and small bodies keep using small blocks.
-                        hint = received >= EpollBlockPool.SmallBlockSize ? EpollBlockPool.LargeBlockSize : 1;
-                        var flush = await writer.FlushAsync().ConfigureAwait(false);
-                        if (flush.IsCompleted || flush.IsCanceled || _closing)
-                        {
-                            return;
-                        }
-
-                        // Edge-triggered: data that arrives after this recv raises a new edge, so a
-                        // short read ends the turn, unless the peer closed in the edge already seen.
-                        if (received < memory.Length && !_peerClosed)
-                        {
-                            break;
-                        }
-                    }
-                    else if (received == 0 || (errno != LinuxNative.EAgain && errno != LinuxNative.EIntr))
-                    {
-                        // FIN or reset: the reader sees the end of the stream, which every caller
-                        // treats as a failed (never a complete) exchange.
-                        return;
-                    }
-                    else if (errno == LinuxNative.EAgain)
-                    {
-                        break;
-                    }
-                }
-            }
+            // A FIN or a reset alike: the reader sees the end of the stream, which every caller treats
+            // as a failed (never a complete) exchange.
+            await _channel.ReceiveAsync(writer).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -242,44 +177,8 @@ internal sealed class UpstreamEpollPump : IEpollHandler
         Exception? unexpected = null;
         try
         {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled || _closing)
-                {
-                    return;
-                }
-
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    long sent = EpollSocketIo.Send(_fd, buffer, out int errno);
-                    if (sent >= 0)
-                    {
-                        buffer = buffer.Slice(sent);
-                    }
-                    else if (errno == LinuxNative.EAgain)
-                    {
-                        await _writable.WaitAsync().ConfigureAwait(false);
-                        if (_closing)
-                        {
-                            return;
-                        }
-                    }
-                    else if (errno != LinuxNative.EIntr)
-                    {
-                        // Reset or EPIPE: the writer's next flush reports IsCompleted, the request
-                        // could not be sent.
-                        return;
-                    }
-                }
-
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    return;
-                }
-            }
+            // A reset or EPIPE: the writer's next flush reports IsCompleted, the request could not be sent.
+            await _channel.SendAsync(reader).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

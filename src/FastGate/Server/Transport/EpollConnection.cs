@@ -11,15 +11,14 @@ using Microsoft.AspNetCore.Http.Features;
 namespace FastGate.Server.Transport;
 
 /// <summary>
-/// One accepted connection on an <see cref="EpollLoop"/>. The receive loop wakes on the loop thread
-/// when epoll reports the socket readable and recvs straight into the input pipe until a short read
-/// or EAGAIN (no zero-byte read first), flushing after each; the app's read continues inline on that
-/// thread. The send loop runs inline in the app's flush and sends the whole output with one
-/// send/sendmsg, waiting for EPOLLOUT only when the socket buffer is full. Closing follows Kestrel's
+/// One accepted connection on an <see cref="EpollLoop"/>, its socket pumped by an
+/// <see cref="EpollSocketChannel"/>: the receive loop recvs on the loop thread straight into the
+/// input pipe and the app's read continues inline there; the send loop runs inline in the app's
+/// flush. Closing follows Kestrel's
 /// socket transport: when the app completes its output (or aborts) the socket is shut down both
 /// ways, the input completes, and the fd is closed once both loops ended.
 /// </summary>
-internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
+internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
     IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature
 {
     /// <summary>As Kestrel's defaults: MaxRequestBufferSize 1 MiB and MaxResponseBufferSize 64 KiB.</summary>
@@ -33,8 +32,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
     private readonly EpollLoop _loop;
     private readonly Pipe _input;
     private readonly Pipe _output;
-    private readonly ReadinessSignal _readable = new();
-    private readonly ReadinessSignal _writable = new();
+    private readonly EpollSocketChannel _channel;
     private readonly CancellationTokenSource _closed = new();
     private readonly TaskCompletionSource _fdClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _id;
@@ -42,8 +40,6 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
     private Task _processing = Task.CompletedTask;
     private Exception? _shutdownReason;
     private int _shutdown;
-    private volatile bool _aborted;
-    private volatile bool _peerClosed;
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
 
@@ -52,6 +48,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
         _loop = loop;
+        _channel = new EpollSocketChannel(_fd);
         MemoryPool = pool;
         _id = Interlocked.Increment(ref s_lastId);
         LocalEndPoint = socket.LocalEndPoint;
@@ -101,7 +98,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
     /// <summary>Registers the socket with its loop and starts both loops; called once, by the listener.</summary>
     public void Start()
     {
-        _handle = GCHandle.Alloc(this);
+        _handle = GCHandle.Alloc(_channel);
         try
         {
             _loop.Register(_fd, GCHandle.ToIntPtr(_handle));
@@ -126,33 +123,13 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
         }
     }
 
-    /// <summary>On the loop thread: what epoll reported for this socket.</summary>
-    public void OnEvents(uint events)
-    {
-        if ((events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
-        {
-            // The FIN (or error) may arrive with the last data, in the same edge: read to the end.
-            _peerClosed = true;
-        }
-
-        if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
-        {
-            _readable.Signal();
-        }
-
-        if ((events & (LinuxNative.EpollOut | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
-        {
-            _writable.Signal();
-        }
-    }
-
     public override void Abort(ConnectionAbortedException abortReason)
     {
         Interlocked.CompareExchange(ref _shutdownReason, abortReason, null);
-        _aborted = true;
         // The send loop stops (and shuts the socket down) whether it waits for output or for EPOLLOUT.
+        _channel.StopSending();
         _output.Reader.CancelPendingRead();
-        _writable.Signal();
+        _channel.Writable.Signal();
     }
 
     public override async ValueTask DisposeAsync()
@@ -190,53 +167,10 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
         Exception? error = null;
         try
         {
-            int hint = 1;
-            while (true)
+            int errno = await _channel.ReceiveAsync(writer).ConfigureAwait(false);
+            if (errno != 0)
             {
-                await _readable.WaitAsync().ConfigureAwait(false);
-                if (Volatile.Read(ref _shutdown) != 0)
-                {
-                    return;
-                }
-
-                while (true)
-                {
-                    var memory = writer.GetMemory(hint);
-                    int received = EpollSocketIo.Receive(_fd, memory.Span, out int errno);
-                    if (received > 0)
-                    {
-                        writer.Advance(received);
-                        // A read that filled a small block asks for a large one next: a body then
-                        // arrives 64 KiB per recv; small requests keep using small blocks.
-                        hint = received >= EpollBlockPool.SmallBlockSize ? EpollBlockPool.LargeBlockSize : 1;
-                        var flush = await writer.FlushAsync().ConfigureAwait(false);
-                        if (flush.IsCompleted || flush.IsCanceled || Volatile.Read(ref _shutdown) != 0)
-                        {
-                            return;
-                        }
-
-                        // Edge-triggered: data that arrives after this recv raises a new edge, so a
-                        // short read ends the turn, unless the peer closed in the edge already seen.
-                        if (received < memory.Length && !_peerClosed)
-                        {
-                            break;
-                        }
-                    }
-                    else if (received == 0)
-                    {
-                        // FIN (RFC 9293 section 3.6): the client sends no more.
-                        return;
-                    }
-                    else if (errno == LinuxNative.EAgain)
-                    {
-                        break;
-                    }
-                    else if (errno != LinuxNative.EIntr)
-                    {
-                        error = TransportError(errno, "recv");
-                        return;
-                    }
-                }
+                error = TransportError(errno, "recv");
             }
         }
         catch (Exception ex)
@@ -259,42 +193,10 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
         Exception? unexpected = null;
         try
         {
-            while (true)
+            int errno = await _channel.SendAsync(reader).ConfigureAwait(false);
+            if (errno != 0)
             {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled || _aborted)
-                {
-                    break;
-                }
-
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    long sent = EpollSocketIo.Send(_fd, buffer, out int errno);
-                    if (sent >= 0)
-                    {
-                        buffer = buffer.Slice(sent);
-                    }
-                    else if (errno == LinuxNative.EAgain)
-                    {
-                        await _writable.WaitAsync().ConfigureAwait(false);
-                        if (_aborted)
-                        {
-                            return;
-                        }
-                    }
-                    else if (errno != LinuxNative.EIntr)
-                    {
-                        shutdownReason = TransportError(errno, "send");
-                        return;
-                    }
-                }
-
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
-                }
+                shutdownReason = TransportError(errno, "send");
             }
         }
         catch (Exception ex)
@@ -324,6 +226,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
         }
 
         Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("The epoll transport's send loop completed gracefully."), null);
+        _channel.StopReceiving();
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -333,7 +236,7 @@ internal sealed class EpollConnection : ConnectionContext, IEpollHandler, IConne
             // Already reset by the peer: nothing to shut down.
         }
 
-        _loop.Schedule(static state => ((EpollConnection)state!)._readable.Signal(), this);
+        _loop.Schedule(static state => ((EpollSocketChannel)state!).Readable.Signal(), _channel);
     }
 
     /// <summary>A reset or a write after the peer closed is the client going away; others are I/O errors.</summary>

@@ -23,10 +23,8 @@ public sealed class EpollConnectionTests
             return; // epoll is Linux only
         }
 
-        using var factory = new EpollTransportFactory(1);
-        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = Connect(listener);
-        await using var connection = (await listener.AcceptAsync())!;
+        await using var accepted = await AcceptedPair.OpenAsync();
+        var (factory, listener, client, connection) = (accepted.Factory, accepted.Listener, accepted.Client, accepted.Connection);
 
         Assert.Equal(client.LocalEndPoint, connection.RemoteEndPoint);
         Assert.Equal(client.RemoteEndPoint, connection.LocalEndPoint);
@@ -48,10 +46,8 @@ public sealed class EpollConnectionTests
             return; // epoll is Linux only
         }
 
-        using var factory = new EpollTransportFactory(1);
-        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = Connect(listener);
-        await using var connection = (await listener.AcceptAsync())!;
+        await using var accepted = await AcceptedPair.OpenAsync();
+        var (client, connection) = (accepted.Client, accepted.Connection);
         var closed = new TaskCompletionSource();
         connection.ConnectionClosed.Register(() => closed.TrySetResult());
 
@@ -75,10 +71,8 @@ public sealed class EpollConnectionTests
             return; // epoll is Linux only
         }
 
-        using var factory = new EpollTransportFactory(1);
-        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = Connect(listener);
-        await using var connection = (await listener.AcceptAsync())!;
+        await using var accepted = await AcceptedPair.OpenAsync();
+        var (client, connection) = (accepted.Client, accepted.Connection);
         var closed = new TaskCompletionSource();
         connection.ConnectionClosed.Register(() => closed.TrySetResult());
 
@@ -102,10 +96,8 @@ public sealed class EpollConnectionTests
             return; // epoll is Linux only
         }
 
-        using var factory = new EpollTransportFactory(1);
-        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
-        using var client = Connect(listener);
-        await using var connection = (await listener.AcceptAsync())!;
+        await using var accepted = await AcceptedPair.OpenAsync();
+        var (client, connection) = (accepted.Client, accepted.Connection);
         var echo = EchoAsync(connection.Transport);
         var request = new byte[size];
         var response = new byte[size];
@@ -168,13 +160,28 @@ public sealed class EpollConnectionTests
         }
     }
 
-    private static Socket Connect(IConnectionListener listener)
+    /// <summary>A one-loop transport, its listener, a connected plain client, and the connection it accepted.</summary>
+    private sealed record AcceptedPair(EpollTransportFactory Factory, IConnectionListener Listener, Socket Client, ConnectionContext Connection)
+        : IAsyncDisposable
     {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        // Synchronously: an async operation would turn the socket non-blocking for good, and .NET then
-        // emulates every blocking call with an allocated operation (the allocation test's client).
-        client.Connect(listener.EndPoint);
-        return client;
+        public static async Task<AcceptedPair> OpenAsync()
+        {
+            var factory = new EpollTransportFactory(1);
+            var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // Synchronously: an async operation would turn the socket non-blocking for good, and .NET then
+            // emulates every blocking call with an allocated operation (the allocation test's client).
+            client.Connect(listener.EndPoint);
+            return new AcceptedPair(factory, listener, client, (await listener.AcceptAsync())!);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Connection.DisposeAsync();
+            Client.Dispose();
+            await Listener.DisposeAsync();
+            Factory.Dispose();
+        }
     }
 
     private static async Task<byte[]> ReadToEndAsync(PipeReader input)
