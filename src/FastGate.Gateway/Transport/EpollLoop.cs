@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace FastGate.Gateway.Transport;
@@ -60,6 +61,13 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
     /// </summary>
     public void Register(int fd, nint handlerHandle) =>
         Add(fd, LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt, (ulong)handlerHandle);
+
+    /// <summary>
+    /// <c>await loop.SwitchTo()</c> continues on the loop thread (at once when already there): work that
+    /// starts elsewhere, such as a connection's handler that Kestrel starts on the thread pool, then
+    /// runs where the connection's own sockets are served.
+    /// </summary>
+    public SwitchAwaitable SwitchTo() => new(this);
 
     public override void Schedule(Action<object?> action, object? state)
     {
@@ -168,4 +176,21 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
 
     private static IOException NativeError(string call) =>
         new($"{call}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+
+    /// <summary>The awaitable of <see cref="SwitchTo"/>.</summary>
+    internal readonly struct SwitchAwaitable(EpollLoop loop) : ICriticalNotifyCompletion
+    {
+        public bool IsCompleted => t_current == loop;
+
+        public SwitchAwaitable GetAwaiter() => this;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) => UnsafeOnCompleted(continuation);
+
+        // The async method builder restores the caller's execution context itself.
+        public void UnsafeOnCompleted(Action continuation) => loop.Schedule(static state => ((Action)state!)(), continuation);
+    }
 }

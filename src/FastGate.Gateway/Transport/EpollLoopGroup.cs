@@ -24,6 +24,8 @@ internal sealed class EpollLoopGroup : IDisposable
 
     public EpollBlockPool Pool { get; } = new();
 
+    public IReadOnlyList<EpollLoop> Loops => _loops;
+
     /// <summary>The loops in turn.</summary>
     public EpollLoop NextLoop() => _loops[(int)(Interlocked.Increment(ref _next) % (uint)_loops.Length)];
 

@@ -9,9 +9,10 @@ namespace FastGate.Gateway.Transport;
 /// a short read or EAGAIN (no zero-byte read first), flushing after each recv; the send loop runs
 /// inline in the owner's flush and sends all that was flushed with one send/sendmsg, waiting for
 /// EPOLLOUT only when the socket buffer is full. The owner decides when the loops stop and what an
-/// errno means; the loops only report it.
+/// errno means; the loops only report it, and each loop's end is one call to the owner, so an idle
+/// socket holds two async state machines, not four.
 /// </summary>
-internal sealed class EpollSocketChannel(int fd) : IEpollHandler
+internal sealed class EpollSocketChannel(int fd, IEpollChannelOwner owner) : IEpollHandler
 {
     private volatile bool _peerClosed;
     private volatile bool _receiveStopped;
@@ -49,102 +50,128 @@ internal sealed class EpollSocketChannel(int fd) : IEpollHandler
 
     /// <summary>
     /// Receives into <paramref name="writer"/> until the peer's FIN, a stop, the reader's end, or a
-    /// failed recv. The writer is left to the caller to complete.
+    /// failed recv, then tells the owner (<see cref="IEpollChannelOwner.OnReceiveEnded"/>).
     /// </summary>
-    /// <returns>0, or the errno of the failed recv</returns>
-    public async Task<int> ReceiveAsync(PipeWriter writer)
+    public async Task ReceiveAsync(PipeWriter writer)
     {
-        int hint = 1;
-        while (true)
+        int errno = 0;
+        Exception? error = null;
+        try
         {
-            await Readable.WaitAsync().ConfigureAwait(false);
-            if (_receiveStopped)
-            {
-                return 0;
-            }
-
+            int hint = 1;
             while (true)
             {
-                var memory = writer.GetMemory(hint);
-                int received = EpollSocketIo.Receive(fd, memory.Span, out int errno);
-                if (received > 0)
+                await Readable.WaitAsync().ConfigureAwait(false);
+                if (_receiveStopped)
                 {
-                    writer.Advance(received);
-                    // A read that filled a small block asks for a large one next: a body then arrives
-                    // 64 KiB per recv; heads and small bodies keep using small blocks.
-                    hint = received >= EpollBlockPool.SmallBlockSize ? EpollBlockPool.LargeBlockSize : 1;
-                    var flush = await writer.FlushAsync().ConfigureAwait(false);
-                    if (flush.IsCompleted || flush.IsCanceled || _receiveStopped)
-                    {
-                        return 0;
-                    }
+                    return;
+                }
 
-                    // Edge-triggered: data that arrives after this recv raises a new edge, so a short
-                    // read ends the turn, unless the peer closed in the edge already seen.
-                    if (received < memory.Length && !_peerClosed)
+                while (true)
+                {
+                    var memory = writer.GetMemory(hint);
+                    int received = EpollSocketIo.Receive(fd, memory.Span, out errno);
+                    if (received > 0)
                     {
+                        writer.Advance(received);
+                        // A read that filled a small block asks for a large one next: a body then arrives
+                        // 64 KiB per recv; heads and small bodies keep using small blocks.
+                        hint = received >= EpollBlockPool.SmallBlockSize ? EpollBlockPool.LargeBlockSize : 1;
+                        var flush = await writer.FlushAsync().ConfigureAwait(false);
+                        if (flush.IsCompleted || flush.IsCanceled || _receiveStopped)
+                        {
+                            return;
+                        }
+
+                        // Edge-triggered: data that arrives after this recv raises a new edge, so a short
+                        // read ends the turn, unless the peer closed in the edge already seen.
+                        if (received < memory.Length && !_peerClosed)
+                        {
+                            break;
+                        }
+                    }
+                    else if (received == 0)
+                    {
+                        // FIN (RFC 9293 section 3.6): the peer sends no more.
+                        return;
+                    }
+                    else if (errno == LinuxNative.EAgain)
+                    {
+                        errno = 0;
                         break;
                     }
-                }
-                else if (received == 0)
-                {
-                    // FIN (RFC 9293 section 3.6): the peer sends no more.
-                    return 0;
-                }
-                else if (errno == LinuxNative.EAgain)
-                {
-                    break;
-                }
-                else if (errno != LinuxNative.EIntr)
-                {
-                    return errno;
+                    else if (errno != LinuxNative.EIntr)
+                    {
+                        return;
+                    }
                 }
             }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            owner.OnReceiveEnded(writer, errno, error);
         }
     }
 
     /// <summary>
     /// Sends what <paramref name="reader"/> yields until its writer completes, a stop (or a canceled
-    /// read), or a failed send. The reader is left to the caller to complete.
+    /// read), or a failed send, then tells the owner (<see cref="IEpollChannelOwner.OnSendEnded"/>).
     /// </summary>
-    /// <returns>0, or the errno of the failed send</returns>
-    public async Task<int> SendAsync(PipeReader reader)
+    public async Task SendAsync(PipeReader reader)
     {
-        while (true)
+        int errno = 0;
+        Exception? error = null;
+        try
         {
-            var result = await reader.ReadAsync().ConfigureAwait(false);
-            if (result.IsCanceled || _sendStopped)
+            while (true)
             {
-                return 0;
-            }
-
-            var buffer = result.Buffer;
-            while (!buffer.IsEmpty)
-            {
-                long sent = EpollSocketIo.Send(fd, buffer, out int errno);
-                if (sent >= 0)
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled || _sendStopped)
                 {
-                    buffer = buffer.Slice(sent);
+                    return;
                 }
-                else if (errno == LinuxNative.EAgain)
+
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
                 {
-                    await Writable.WaitAsync().ConfigureAwait(false);
-                    if (_sendStopped)
+                    long sent = EpollSocketIo.Send(fd, buffer, out errno);
+                    if (sent >= 0)
                     {
-                        return 0;
+                        buffer = buffer.Slice(sent);
+                    }
+                    else if (errno == LinuxNative.EAgain)
+                    {
+                        errno = 0;
+                        await Writable.WaitAsync().ConfigureAwait(false);
+                        if (_sendStopped)
+                        {
+                            return;
+                        }
+                    }
+                    else if (errno != LinuxNative.EIntr)
+                    {
+                        return;
                     }
                 }
-                else if (errno != LinuxNative.EIntr)
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
                 {
-                    return errno;
+                    return;
                 }
             }
-
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return 0;
-            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            owner.OnSendEnded(reader, errno, error);
         }
     }
 }

@@ -13,7 +13,7 @@ namespace FastGate.Gateway.Upstream;
 /// <see cref="EpollSocketChannel"/> pumps the socket through the connection's pipes. No async
 /// operation is ever started on the socket, so .NET's own socket engine never registers its fd.
 /// </summary>
-internal sealed class UpstreamEpollPump
+internal sealed class UpstreamEpollPump : IEpollChannelOwner
 {
     private readonly Socket _socket;
     private readonly int _fd;
@@ -27,7 +27,7 @@ internal sealed class UpstreamEpollPump
         socket.Blocking = false;
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
-        _channel = new EpollSocketChannel(_fd);
+        _channel = new EpollSocketChannel(_fd, this);
         Loop = loop;
     }
 
@@ -93,8 +93,8 @@ internal sealed class UpstreamEpollPump
         // The loops' continuations run on loop threads: they must not carry the caller's execution context.
         using (ExecutionContext.SuppressFlow())
         {
-            _ = ReceiveLoopAsync(receive);
-            _ = SendLoopAsync(send);
+            _ = _channel.ReceiveAsync(receive);
+            _ = _channel.SendAsync(send);
         }
     }
 
@@ -152,43 +152,19 @@ internal sealed class UpstreamEpollPump
         }
     }
 
-    private async Task ReceiveLoopAsync(PipeWriter writer)
+    void IEpollChannelOwner.OnReceiveEnded(PipeWriter writer, int errno, Exception? error)
     {
-        Exception? unexpected = null;
-        try
-        {
-            // A FIN or a reset alike: the reader sees the end of the stream, which every caller treats
-            // as a failed (never a complete) exchange.
-            await _channel.ReceiveAsync(writer).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            unexpected = ex;
-        }
-        finally
-        {
-            await writer.CompleteAsync(unexpected).ConfigureAwait(false);
-            LoopEnded();
-        }
+        // A FIN or a reset alike: the reader sees the end of the stream, which every caller treats as
+        // a failed (never a complete) exchange.
+        writer.Complete(error);
+        LoopEnded();
     }
 
-    private async Task SendLoopAsync(PipeReader reader)
+    void IEpollChannelOwner.OnSendEnded(PipeReader reader, int errno, Exception? error)
     {
-        Exception? unexpected = null;
-        try
-        {
-            // A reset or EPIPE: the writer's next flush reports IsCompleted, the request could not be sent.
-            await _channel.SendAsync(reader).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            unexpected = ex;
-        }
-        finally
-        {
-            await reader.CompleteAsync(unexpected).ConfigureAwait(false);
-            LoopEnded();
-        }
+        // A reset or EPIPE: the writer's next flush reports IsCompleted, the request could not be sent.
+        reader.Complete(error);
+        LoopEnded();
     }
 
     /// <summary>SO_ERROR (man 7 socket): how a non-blocking connect ended, 0 when it succeeded.</summary>

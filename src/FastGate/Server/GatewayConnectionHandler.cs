@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net.Security;
 using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Server;
+using FastGate.Gateway.Transport;
+using FastGate.Server.Transport;
 using FastGate.Protocols.Http2;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -36,6 +38,14 @@ internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : Connect
 
     private async Task SniffAndRunAsync(ConnectionContext connection)
     {
+        // Kestrel starts this on a thread-pool thread. On the epoll transport the connection moves to
+        // its loop first: a first request whose bytes have already arrived would otherwise run here,
+        // and open its upstream connection on another loop than the one serving its client.
+        if (connection.Features.Get<IEpollLoopFeature>() is { } epoll)
+        {
+            await epoll.Loop.SwitchTo();
+        }
+
         var sniffer = new Sniffer(connection, runtime.Model.Limits.RequestHeadTimeout);
         runtime.Heartbeat.Add(sniffer);
         // A drain (SIGTERM) closes a connection that has not said a byte yet, as an idle one.

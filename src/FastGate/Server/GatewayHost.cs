@@ -56,7 +56,10 @@ internal sealed class GatewayHost : IAsyncDisposable
     /// <param name="transport">null: as FASTGATE_TRANSPORT says (<see cref="GatewayTransportSelection"/>)</param>
     public static GatewayHost Create(GatewayModel model, LogLevel logLevel = LogLevel.Warning, GatewayTransport? transport = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Configuration comes from the route file alone: the host's default appsettings.json sources
+        // would watch the working directory with a FileSystemWatcher thread, waking on every file
+        // written there (logs, perf data) while the gateway is under load.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(logLevel);

@@ -19,7 +19,7 @@ namespace FastGate.Server.Transport;
 /// ways, the input completes, and the fd is closed once both loops ended.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
-    IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature
+    IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, IEpollLoopFeature, IEpollChannelOwner
 {
     /// <summary>As Kestrel's defaults: MaxRequestBufferSize 1 MiB and MaxResponseBufferSize 64 KiB.</summary>
     private const int InputPauseThreshold = 1024 * 1024;
@@ -43,22 +43,18 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
 
-    public EpollConnection(Socket socket, EpollLoop loop, MemoryPool<byte> pool)
+    public EpollConnection(Socket socket, LoopSettings settings)
     {
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
-        _loop = loop;
-        _channel = new EpollSocketChannel(_fd);
-        MemoryPool = pool;
+        _loop = settings.Loop;
+        _channel = new EpollSocketChannel(_fd, this);
+        MemoryPool = settings.Input.Pool;
         _id = Interlocked.Increment(ref s_lastId);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        // The app reads inline where the loop received, and the send loop runs inline where the app
-        // flushed; only a receive loop paused by a full input pipe resumes through the loop's queue.
-        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, loop, InputPauseThreshold, InputPauseThreshold / 2,
-            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPauseThreshold, OutputPauseThreshold / 2,
-            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
+        _input = new Pipe(settings.Input);
+        _output = new Pipe(settings.Output);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
 
         var features = new FeatureCollection();
@@ -68,6 +64,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         features.Set<IConnectionLifetimeFeature>(this);
         features.Set<IConnectionEndPointFeature>(this);
         features.Set<IMemoryPoolFeature>(this);
+        features.Set<IEpollLoopFeature>(this);
         Features = features;
     }
 
@@ -94,6 +91,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     public override EndPoint? RemoteEndPoint { get; set; }
 
     public MemoryPool<byte> MemoryPool { get; }
+
+    public EpollLoop Loop => _loop;
 
     /// <summary>Registers the socket with its loop and starts both loops; called once, by the listener.</summary>
     public void Start()
@@ -143,8 +142,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
     private async Task RunAsync()
     {
-        var receiving = ReceiveLoopAsync();
-        var sending = SendLoopAsync();
+        var receiving = _channel.ReceiveAsync(_input.Writer);
+        var sending = _channel.SendAsync(_output.Reader);
         await receiving.ConfigureAwait(false);
         await sending.ConfigureAwait(false);
         // The handle is freed on the loop thread, between two epoll_wait batches, so no event of
@@ -161,56 +160,20 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         _fdClosed.TrySetResult();
     }
 
-    private async Task ReceiveLoopAsync()
+    void IEpollChannelOwner.OnReceiveEnded(PipeWriter writer, int errno, Exception? error)
     {
-        var writer = _input.Writer;
-        Exception? error = null;
-        try
-        {
-            int errno = await _channel.ReceiveAsync(writer).ConfigureAwait(false);
-            if (errno != 0)
-            {
-                error = TransportError(errno, "recv");
-            }
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-        finally
-        {
-            // After a shutdown, that is why the loop ended (as Kestrel's socket transport reports it).
-            await writer.CompleteAsync(Volatile.Read(ref _shutdownReason) ?? error).ConfigureAwait(false);
-            // Token callbacks are the app's code: run them off the loop thread.
-            ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), _closed, preferLocal: false);
-        }
+        // After a shutdown, that is why the loop ended (as Kestrel's socket transport reports it).
+        writer.Complete(Volatile.Read(ref _shutdownReason) ?? (errno != 0 ? TransportError(errno, "recv") : error));
+        // Token callbacks are the app's code: run them off the loop thread.
+        ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), _closed, preferLocal: false);
     }
 
-    private async Task SendLoopAsync()
+    void IEpollChannelOwner.OnSendEnded(PipeReader reader, int errno, Exception? error)
     {
-        var reader = _output.Reader;
-        Exception? shutdownReason = null;
-        Exception? unexpected = null;
-        try
-        {
-            int errno = await _channel.SendAsync(reader).ConfigureAwait(false);
-            if (errno != 0)
-            {
-                shutdownReason = TransportError(errno, "send");
-            }
-        }
-        catch (Exception ex)
-        {
-            shutdownReason = ex;
-            unexpected = ex;
-        }
-        finally
-        {
-            Shutdown(shutdownReason);
-            await reader.CompleteAsync(unexpected).ConfigureAwait(false);
-            // A receive loop paused on a full input pipe gives up.
-            _input.Writer.CancelPendingFlush();
-        }
+        Shutdown(error ?? (errno != 0 ? TransportError(errno, "send") : null));
+        reader.Complete(error);
+        // A receive loop paused on a full input pipe gives up.
+        _input.Writer.CancelPendingFlush();
     }
 
     /// <summary>
@@ -249,5 +212,22 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         public PipeReader Input { get; } = input;
 
         public PipeWriter Output { get; } = output;
+    }
+
+    /// <summary>What the connections of one loop share: the loop, and their pipes' options (one copy, not two per connection).</summary>
+    internal sealed class LoopSettings(EpollLoop loop, MemoryPool<byte> pool)
+    {
+        public EpollLoop Loop { get; } = loop;
+
+        /// <summary>
+        /// The app reads inline where the loop received; only a receive loop paused by a full input
+        /// pipe resumes through the loop's queue.
+        /// </summary>
+        public PipeOptions Input { get; } = new(pool, PipeScheduler.Inline, loop, InputPauseThreshold, InputPauseThreshold / 2,
+            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false);
+
+        /// <summary>The send loop runs inline where the app flushed.</summary>
+        public PipeOptions Output { get; } = new(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPauseThreshold, OutputPauseThreshold / 2,
+            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false);
     }
 }

@@ -85,7 +85,7 @@ internal sealed class EpollListener : IConnectionListener
                     accepted.NoDelay = true;
                 }
 
-                var connection = new EpollConnection(accepted, _factory.NextLoop(), _factory.Pool);
+                var connection = new EpollConnection(accepted, _factory.NextLoop());
                 connection.Start();
                 return connection;
             }

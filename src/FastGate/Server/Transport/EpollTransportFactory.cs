@@ -18,6 +18,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
 
     private readonly EpollLoopGroup _loops;
     private readonly bool _ownsLoops;
+    private readonly Dictionary<EpollLoop, EpollConnection.LoopSettings> _settings;
     private long _accepted;
 
     public EpollTransportFactory()
@@ -36,6 +37,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     {
         _loops = loops;
         _ownsLoops = ownsLoops;
+        _settings = loops.Loops.ToDictionary(loop => loop, loop => new EpollConnection.LoopSettings(loop, loops.Pool));
     }
 
     public MemoryPool<byte> Pool => _loops.Pool;
@@ -48,10 +50,11 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
         new(EpollListener.Bind(endpoint, this, Backlog));
 
-    public EpollLoop NextLoop()
+    /// <summary>For an accepted connection: the next loop in turn, with its connections' shared settings.</summary>
+    public EpollConnection.LoopSettings NextLoop()
     {
         Interlocked.Increment(ref _accepted);
-        return _loops.NextLoop();
+        return _settings[_loops.NextLoop()];
     }
 
     public void Dispose()

@@ -1,0 +1,9 @@
+using FastGate.Gateway.Transport;
+
+namespace FastGate.Server.Transport;
+
+/// <summary>A connection of the epoll transport: the loop whose thread serves its socket.</summary>
+internal interface IEpollLoopFeature
+{
+    EpollLoop Loop { get; }
+}
