@@ -21,7 +21,7 @@ internal sealed partial class Http2Connection
     private const int MaxUnflushedOutput = 1024 * 1024 + 64 * 1024;
 
     private readonly Lock _lock = new();
-    private readonly AsyncSignal _flushSignal = new();
+    private readonly AsyncSignal _flushSignal;
     private readonly ArrayBufferWriter<byte> _headerBlock = new(1024);
     private Http2FlowWindow _sendWindow = new(Http2Protocol.DefaultInitialWindowSize);
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using FastGate.Gateway.Async;
 using FastGate.Gateway.Model;
 using FastGate.Gateway.Pipeline;
 using FastGate.Protocols.Hpack;
@@ -90,9 +91,16 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     private bool _goAwaySent;
     private bool _goAwayReceived;
 
-    public Http2Connection(GatewayRuntime runtime, ConnectionContext context)
+    /// <param name="scheduler">
+    /// where the streams and the flush loop continue after a wait: the transport's epoll loop, so the
+    /// whole connection runs on the thread that serves its socket; null: the thread pool
+    /// </param>
+    public Http2Connection(GatewayRuntime runtime, ConnectionContext context, PipeScheduler? scheduler = null)
     {
         _runtime = runtime;
+        Scheduler = scheduler;
+        BodyPipeOptions = scheduler is null ? ThreadPoolBodyPipeOptions : BodyPipeOptionsOn(scheduler);
+        _flushSignal = new AsyncSignal(scheduler);
         _context = context;
         _input = context.Transport.Input;
         _output = context.Transport.Output;
@@ -105,6 +113,21 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
 
     /// <summary>The client's address, shared by every stream.</summary>
     public ClientPeer Peer { get; }
+
+    /// <summary>Where the connection's waits continue (null: the thread pool).</summary>
+    public PipeScheduler? Scheduler { get; }
+
+    /// <summary>
+    /// The streams' request-body pipes: no writer pause, as the stream's receive window already bounds
+    /// what one holds; the reader continues through <see cref="Scheduler"/>, never inline in the frame
+    /// loop's flush (which holds the connection lock).
+    /// </summary>
+    public PipeOptions BodyPipeOptions { get; }
+
+    private static readonly PipeOptions ThreadPoolBodyPipeOptions = BodyPipeOptionsOn(PipeScheduler.ThreadPool);
+
+    private static PipeOptions BodyPipeOptionsOn(PipeScheduler scheduler) =>
+        new(readerScheduler: scheduler, writerScheduler: scheduler, pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
 
     public async Task RunAsync()
     {

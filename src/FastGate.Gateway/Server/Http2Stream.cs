@@ -20,17 +20,14 @@ namespace FastGate.Gateway.Server;
 /// </remarks>
 internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
 {
-    // No writer pause: the stream's receive window already bounds what the body pipe holds.
-    private static readonly PipeOptions BodyPipeOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
-
     private readonly Http2Connection _connection;
     private readonly GatewayRuntime _runtime;
     private readonly RequestHead _request = new();
     private readonly Upstream.ResponseHead _response = new();
     private readonly RequestPhases _phases;
     private readonly UpstreamForwarder _forwarder;
-    private readonly AsyncSignal _start = new();
-    private readonly Pipe _body = new(BodyPipeOptions);
+    private readonly AsyncSignal _start;
+    private readonly Pipe _body;
     private readonly byte[] _requestId = new byte[128];
     private int _requestIdLength;
     private Task? _worker;
@@ -45,6 +42,9 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
     {
         _connection = connection;
         _runtime = runtime;
+        _start = new AsyncSignal(connection.Scheduler);
+        _body = new Pipe(connection.BodyPipeOptions);
+        WindowSignal = new AsyncSignal(connection.Scheduler);
         _phases = new RequestPhases(runtime, peer);
         _forwarder = new UpstreamForwarder(runtime);
         _request.IsHttps = peer.IsHttps;
@@ -77,7 +77,7 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
     private volatile bool _bodyEnded;
 
     /// <summary>Signalled when a window update may let the worker send more DATA.</summary>
-    public AsyncSignal WindowSignal { get; } = new();
+    public AsyncSignal WindowSignal { get; }
 
     public long ContentLength => _request.ContentLength;
 

@@ -41,9 +41,10 @@ internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : Connect
         // Kestrel starts this on a thread-pool thread. On the epoll transport the connection moves to
         // its loop first: a first request whose bytes have already arrived would otherwise run here,
         // and open its upstream connection on another loop than the one serving its client.
-        if (connection.Features.Get<IEpollLoopFeature>() is { } epoll)
+        var loop = connection.Features.Get<IEpollLoopFeature>()?.Loop;
+        if (loop is not null)
         {
-            await epoll.Loop.SwitchTo();
+            await loop.SwitchTo();
         }
 
         var sniffer = new Sniffer(connection, runtime.Model.Limits.RequestHeadTimeout);
@@ -73,7 +74,7 @@ internal sealed class GatewayConnectionHandler(GatewayRuntime runtime) : Connect
 
         if (http2.Value)
         {
-            await new Http2Connection(runtime, connection).RunAsync().ConfigureAwait(false);
+            await new Http2Connection(runtime, connection, loop).RunAsync().ConfigureAwait(false);
         }
         else
         {
