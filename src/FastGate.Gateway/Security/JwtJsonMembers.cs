@@ -79,14 +79,14 @@ internal static class JwtJsonMembers
             return JwtJsonStep.Unsure;
         }
 
-        var names = new JwtMemberNames();
-        return ScanMembers(json, quotes[..((json.Length + 63) >> 6)], ref names, ref handler) && !names.HasDuplicate(json)
+        return ScanMembers(json, quotes[..((json.Length + 63) >> 6)], stackalloc int[MaxMembers], ref handler)
             ? JwtJsonStep.End
             : JwtJsonStep.Unsure;
     }
 
-    /// <summary>True when the object closed, followed only by whitespace, with every member handed out.</summary>
-    private static bool ScanMembers<THandler>(ReadOnlySpan<byte> json, scoped ReadOnlySpan<ulong> quotes, ref JwtMemberNames names, ref THandler handler)
+    /// <summary>True when the object closed, followed only by whitespace, with every member handed out and no
+    /// name twice.</summary>
+    private static bool ScanMembers<THandler>(ReadOnlySpan<byte> json, scoped ReadOnlySpan<ulong> quotes, scoped Span<int> nameSpans, ref THandler handler)
         where THandler : IJwtJsonMemberHandler, allows ref struct
     {
         int position = SkipWhitespace(json, 0);
@@ -108,6 +108,7 @@ internal static class JwtJsonMembers
         // the loop latency-bound.
         int word = 0;
         ulong bits = quotes[0];
+        var names = default(JwtMemberNames);
         while (true)
         {
             if (!TryNextQuote(quotes, ref word, ref bits, out int open) || open != position
@@ -117,7 +118,7 @@ internal static class JwtJsonMembers
             }
 
             int nameStart = open + 1;
-            if (!names.TryAdd(nameStart, nameEnd - nameStart))
+            if (!names.TryAdd(nameSpans, json, nameStart, nameEnd - nameStart))
             {
                 return false;
             }
@@ -201,7 +202,7 @@ internal static class JwtJsonMembers
             byte next = json[position];
             if (next == (byte)'}')
             {
-                return SkipWhitespace(json, position + 1) == json.Length;
+                return SkipWhitespace(json, position + 1) == json.Length && !names.HasDuplicate(nameSpans, json);
             }
 
             if (next != (byte)',')

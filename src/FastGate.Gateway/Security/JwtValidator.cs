@@ -234,7 +234,8 @@ internal sealed class JwtValidator
         bool hasCrit = false;
         bool typeOk = true;
         Span<byte> nameBytes = stackalloc byte[JwtMemberNames.MaxNameBytes];
-        var names = new JwtMemberNames();
+        Span<int> nameSpans = stackalloc int[JwtMemberNames.MaxMembers];
+        var names = default(JwtMemberNames);
         Span<byte> algorithmName = stackalloc byte[8];
         Span<byte> typeBuffer = stackalloc byte[32];
         var reader = new Utf8JsonReader(header);
@@ -245,7 +246,7 @@ internal sealed class JwtValidator
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!TryAddName(ref names, in reader, nameBytes))
+            if (!TryAddName(ref names, nameSpans, in reader, nameBytes))
             {
                 return JwtValidationResult.Malformed;
             }
@@ -297,7 +298,7 @@ internal sealed class JwtValidator
         }
 
         // Anything after the object throws in Read (one JSON value per document).
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || names.HasDuplicate(nameBytes))
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || names.HasDuplicate(nameSpans, nameBytes))
         {
             return JwtValidationResult.Malformed;
         }
@@ -455,7 +456,8 @@ internal sealed class JwtValidator
         bool issuerOk = false;
         bool audienceOk = false;
         Span<byte> nameBytes = stackalloc byte[JwtMemberNames.MaxNameBytes];
-        var names = new JwtMemberNames();
+        Span<int> nameSpans = stackalloc int[JwtMemberNames.MaxMembers];
+        var names = default(JwtMemberNames);
         var reader = new Utf8JsonReader(payload);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -464,7 +466,7 @@ internal sealed class JwtValidator
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!TryAddName(ref names, in reader, nameBytes))
+            if (!TryAddName(ref names, nameSpans, in reader, nameBytes))
             {
                 return JwtValidationResult.Malformed;
             }
@@ -537,7 +539,7 @@ internal sealed class JwtValidator
             }
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || names.HasDuplicate(nameBytes))
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || names.HasDuplicate(nameSpans, nameBytes))
         {
             return JwtValidationResult.Malformed;
         }
@@ -701,10 +703,10 @@ internal sealed class JwtValidator
 
     /// <summary>Unescapes the current property name into <paramref name="nameBytes"/> after the names before it and
     /// records it; false past the limits of <see cref="JwtMemberNames"/>.</summary>
-    private static bool TryAddName(ref JwtMemberNames names, in Utf8JsonReader reader, Span<byte> nameBytes)
+    private static bool TryAddName(ref JwtMemberNames names, Span<int> nameSpans, in Utf8JsonReader reader, Span<byte> nameBytes)
     {
         int start = names.NameBytes;
-        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(start, length);
+        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(nameSpans, nameBytes, start, length);
     }
 
     /// <summary>The header members the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
