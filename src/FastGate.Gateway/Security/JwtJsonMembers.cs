@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace FastGate.Gateway.Security;
 
@@ -39,8 +40,9 @@ internal interface IJwtJsonMemberHandler
 /// <see cref="JwtJsonStep.Unsure"/>, and the reader decides; so the reader alone defines what is Malformed, and
 /// this scanner need not reproduce its error cases.
 /// Without escapes a string's bytes are its value, so names and string values are handed out as raw spans. The
-/// input must already be valid UTF-8 (the validator checks the whole part first): bytes 0x80 and above can
-/// then only be string content, and the structure is ASCII.
+/// scanner decides only valid UTF-8: the pass that finds the quotes also finds any byte of 0x80 or above, and only
+/// then is the document validated as UTF-8 (a token's header and claims are nearly always ASCII, and a separate
+/// validation pass cost 15-20 ns of both). Such bytes can then only be string content; the structure is ASCII.
 /// <para>The member loop is one generic method per handler with the callback inlined: the earlier pull-style
 /// Next, one call per member with its state in fields and out parameters, spent 60-80 cycles a member in it.
 /// Numbers are parsed while they are scanned, so a date claim is not read twice. On the benchmark token's payload
@@ -74,7 +76,7 @@ internal static class JwtJsonMembers
         where THandler : IJwtJsonMemberHandler, allows ref struct
     {
         Span<ulong> quotes = stackalloc ulong[MaxQuoteWords];
-        if (!TryIndexQuotes(json, quotes, stackalloc byte[64]))
+        if (!TryIndexQuotes(json, quotes, stackalloc byte[64], out bool ascii) || (!ascii && !Utf8.IsValid(json)))
         {
             return JwtJsonStep.Unsure;
         }
@@ -246,13 +248,15 @@ internal static class JwtJsonMembers
 
     /// <summary>One bit per quote of the document into <paramref name="quotes"/>, 32 bytes at a time; false when the
     /// document holds a backslash (an escape, or invalid outside a string), a control character inside a string
-    /// (RFC 8259 section 7: U+0000 to U+001F must be escaped), or is too long for the bitmap.</summary>
+    /// (RFC 8259 section 7: U+0000 to U+001F must be escaped), or is too long for the bitmap; <paramref name="ascii"/>
+    /// says whether every byte is below 0x80.</summary>
     /// <remarks>Found one byte at a time, each string's end is a branch the predictor misses: 2.5 cycles a byte on
     /// a claims set, more than the rest of the scan. With the bitmap a string ends at one trailing-zero count.
     /// Inside-string bytes are the prefix XOR of the quote bits (a quote toggles the state), carried across
     /// words.</remarks>
-    private static bool TryIndexQuotes(ReadOnlySpan<byte> json, Span<ulong> quotes, Span<byte> tail)
+    private static bool TryIndexQuotes(ReadOnlySpan<byte> json, Span<ulong> quotes, Span<byte> tail, out bool ascii)
     {
+        ascii = false;
         int words = (json.Length + 63) >> 6;
         if (words > quotes.Length)
         {
@@ -260,6 +264,7 @@ internal static class JwtJsonMembers
         }
 
         ulong inString = 0;
+        ulong high = 0;
         for (int word = 0; word < words; word++)
         {
             int start = word << 6;
@@ -267,15 +272,16 @@ internal static class JwtJsonMembers
             ulong quote;
             ulong control;
             ulong backslash;
+            ulong nonAscii;
             if (valid == 64)
             {
-                Classify(json.Slice(start, 64), out quote, out control, out backslash);
+                Classify(json.Slice(start, 64), out quote, out control, out backslash, out nonAscii);
             }
             else if (json.Length >= 64)
             {
                 // The last 64 bytes, overlapping the word before, shifted down to this word: a copy into a padded
                 // buffer cost more than the classification itself on a 37-byte header.
-                Classify(json[^64..], out quote, out control, out backslash);
+                Classify(json[^64..], out quote, out control, out backslash, out nonAscii);
                 int drop = 64 - valid;
                 quote >>= drop;
                 control >>= drop;
@@ -285,19 +291,20 @@ internal static class JwtJsonMembers
             {
                 // A short document in one word: the first 32 bytes, and the last 32 moved up to their place
                 // (the bytes both cover give the same bits).
-                Classify32(json[..32], out uint lowQuote, out uint lowControl, out uint lowBackslash);
-                Classify32(json[^32..], out uint highQuote, out uint highControl, out uint highBackslash);
+                Classify32(json[..32], out uint lowQuote, out uint lowControl, out uint lowBackslash, out uint lowNonAscii);
+                Classify32(json[^32..], out uint highQuote, out uint highControl, out uint highBackslash, out uint highNonAscii);
                 int shift = valid - 32;
                 quote = lowQuote | ((ulong)highQuote << shift);
                 control = lowControl | ((ulong)highControl << shift);
                 backslash = lowBackslash | ((ulong)highBackslash << shift);
+                nonAscii = lowNonAscii | highNonAscii;
             }
             else
             {
                 // Padding with spaces: neither quote, backslash nor control.
                 tail.Fill((byte)' ');
                 json.CopyTo(tail);
-                Classify(tail, out quote, out control, out backslash);
+                Classify(tail, out quote, out control, out backslash, out nonAscii);
             }
 
             ulong prefix = quote;
@@ -315,29 +322,33 @@ internal static class JwtJsonMembers
 
             inString = (ulong)((long)prefix >> 63);
             quotes[word] = quote;
+            high |= nonAscii;
         }
 
+        ascii = high == 0;
         return true;
     }
 
     /// <summary>Bit i of each mask says what byte i of the 64-byte <paramref name="chunk"/> is.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(ReadOnlySpan<byte> chunk, out ulong quote, out ulong control, out ulong backslash)
+    private static void Classify(ReadOnlySpan<byte> chunk, out ulong quote, out ulong control, out ulong backslash, out ulong nonAscii)
     {
-        Classify32(chunk[..32], out uint lowQuote, out uint lowControl, out uint lowBackslash);
-        Classify32(chunk.Slice(32, 32), out uint highQuote, out uint highControl, out uint highBackslash);
+        Classify32(chunk[..32], out uint lowQuote, out uint lowControl, out uint lowBackslash, out uint lowNonAscii);
+        Classify32(chunk.Slice(32, 32), out uint highQuote, out uint highControl, out uint highBackslash, out uint highNonAscii);
         quote = lowQuote | ((ulong)highQuote << 32);
         control = lowControl | ((ulong)highControl << 32);
         backslash = lowBackslash | ((ulong)highBackslash << 32);
+        nonAscii = lowNonAscii | ((ulong)highNonAscii << 32);
     }
 
     /// <summary>The same for 32 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify32(ReadOnlySpan<byte> chunk, out uint quote, out uint control, out uint backslash)
+    private static void Classify32(ReadOnlySpan<byte> chunk, out uint quote, out uint control, out uint backslash, out uint nonAscii)
     {
         if (Vector256.IsHardwareAccelerated)
         {
             Vector256<byte> v = Vector256.Create(chunk);
+            nonAscii = v.ExtractMostSignificantBits();
             quote = Vector256.Equals(v, Vector256.Create((byte)'"')).ExtractMostSignificantBits();
             backslash = Vector256.Equals(v, Vector256.Create((byte)'\\')).ExtractMostSignificantBits();
             control = Vector256.LessThan(v, Vector256.Create((byte)0x20)).ExtractMostSignificantBits();
@@ -346,6 +357,7 @@ internal static class JwtJsonMembers
 
         Vector128<byte> low = Vector128.Create(chunk[..16]);
         Vector128<byte> high = Vector128.Create(chunk.Slice(16, 16));
+        nonAscii = low.ExtractMostSignificantBits() | (high.ExtractMostSignificantBits() << 16);
         quote = Vector128.Equals(low, Vector128.Create((byte)'"')).ExtractMostSignificantBits()
             | (Vector128.Equals(high, Vector128.Create((byte)'"')).ExtractMostSignificantBits() << 16);
         backslash = Vector128.Equals(low, Vector128.Create((byte)'\\')).ExtractMostSignificantBits()

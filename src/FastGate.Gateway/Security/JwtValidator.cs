@@ -195,8 +195,15 @@ internal sealed class JwtValidator
     }
 
     /// <param name="kidLength">-1 when the header has no "kid"</param>
+    /// <remarks>The scan decides only valid UTF-8 (it checks what is not ASCII itself); what it leaves is checked
+    /// here before the reader sees it.</remarks>
     private JwtValidationResult ReadHeader(ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength)
     {
+        if (TryReadHeaderFast(header, kid, out algorithm, out kidLength, out JwtValidationResult result))
+        {
+            return result;
+        }
+
         if (!Utf8.IsValid(header))
         {
             algorithm = JwtAlgorithms.None;
@@ -204,9 +211,7 @@ internal sealed class JwtValidator
             return JwtValidationResult.Malformed;
         }
 
-        return TryReadHeaderFast(header, kid, out algorithm, out kidLength, out JwtValidationResult result)
-            ? result
-            : ReadHeaderWithReader(header, kid, out algorithm, out kidLength);
+        return ReadHeaderWithReader(header, kid, out algorithm, out kidLength);
     }
 
     /// <summary>The header by <see cref="JwtJsonMembers"/>; false when that scan is unsure or a member has the
@@ -421,15 +426,18 @@ internal sealed class JwtValidator
 
     private JwtValidationResult ReadClaims(ReadOnlySpan<byte> payload, long now, out long expiresAt)
     {
+        if (TryReadClaimsFast(payload, now, out expiresAt, out JwtValidationResult result))
+        {
+            return result;
+        }
+
         if (!Utf8.IsValid(payload))
         {
             expiresAt = 0;
             return JwtValidationResult.Malformed;
         }
 
-        return TryReadClaimsFast(payload, now, out expiresAt, out JwtValidationResult result)
-            ? result
-            : ReadClaimsWithReader(payload, now, out expiresAt);
+        return ReadClaimsWithReader(payload, now, out expiresAt);
     }
 
     /// <summary>The claims by <see cref="JwtJsonMembers"/>; false when that scan is unsure, a registered claim
