@@ -49,38 +49,9 @@ internal sealed unsafe class HmacSha2
             return;
         }
 
-        Span<byte> block = stackalloc byte[128];
-        fixed (OpenSslSha2.Sha256Context* inner = &_inner256, outer = &_outer256)
-        {
-            PadKey(key, 256, block[..64], InnerPad);
-            OpenSslSha2.Init256(inner);
-            OpenSslSha2.Update256(inner, block[..64]);
-            PadKey(key, 256, block[..64], OuterPad);
-            OpenSslSha2.Init256(outer);
-            OpenSslSha2.Update256(outer, block[..64]);
-        }
-
-        fixed (OpenSslSha2.Sha512Context* inner = &_inner384, outer = &_outer384)
-        {
-            PadKey(key, 384, block, InnerPad);
-            OpenSslSha2.Init384(inner);
-            OpenSslSha2.Update512(inner, block);
-            PadKey(key, 384, block, OuterPad);
-            OpenSslSha2.Init384(outer);
-            OpenSslSha2.Update512(outer, block);
-        }
-
-        fixed (OpenSslSha2.Sha512Context* inner = &_inner512, outer = &_outer512)
-        {
-            PadKey(key, 512, block, InnerPad);
-            OpenSslSha2.Init512(inner);
-            OpenSslSha2.Update512(inner, block);
-            PadKey(key, 512, block, OuterPad);
-            OpenSslSha2.Init512(outer);
-            OpenSslSha2.Update512(outer, block);
-        }
-
-        CryptographicOperations.ZeroMemory(block);
+        Key(key, 256, out _inner256, out _outer256);
+        Key(key, 384, out _inner384, out _outer384);
+        Key(key, 512, out _inner512, out _outer512);
     }
 
     public bool IsNative { get; }
@@ -103,27 +74,28 @@ internal sealed unsafe class HmacSha2
 
         fixed (byte* digest = destination)
         {
-            if (hashBits == 256)
+            return hashBits switch
             {
-                // Stack copies of the keyed states: the instance stays immutable, so threads share it.
-                OpenSslSha2.Sha256Context inner = _inner256;
-                OpenSslSha2.Update256(&inner, data);
-                OpenSslSha2.Final256(&inner, digest);
-                OpenSslSha2.Sha256Context outer = _outer256;
-                OpenSslSha2.Update256(&outer, new ReadOnlySpan<byte>(digest, 32));
-                OpenSslSha2.Final256(&outer, digest);
-                return 32;
-            }
-
-            int length = hashBits == 384 ? 48 : 64;
-            OpenSslSha2.Sha512Context inner512 = hashBits == 384 ? _inner384 : _inner512;
-            OpenSslSha2.Update512(&inner512, data);
-            OpenSslSha2.Final512(&inner512, digest);
-            OpenSslSha2.Sha512Context outer512 = hashBits == 384 ? _outer384 : _outer512;
-            OpenSslSha2.Update512(&outer512, new ReadOnlySpan<byte>(digest, length));
-            OpenSslSha2.Final512(&outer512, digest);
-            return length;
+                256 => Mac(in _inner256, in _outer256, data, digest, 32),
+                384 => Mac(in _inner384, in _outer384, data, digest, 48),
+                _ => Mac(in _inner512, in _outer512, data, digest, 64),
+            };
         }
+    }
+
+    /// <summary>H(outer state || H(inner state || data)) into <paramref name="digest"/>; the MAC length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Mac<TContext>(in TContext innerKeyed, in TContext outerKeyed, ReadOnlySpan<byte> data, byte* digest, int length)
+        where TContext : unmanaged, ISha2Context<TContext>
+    {
+        // Stack copies of the keyed states: the instance stays immutable, so threads share it.
+        TContext inner = innerKeyed;
+        OpenSslSha2.Update(&inner, data);
+        OpenSslSha2.Final(&inner, digest);
+        TContext outer = outerKeyed;
+        OpenSslSha2.Update(&outer, new ReadOnlySpan<byte>(digest, length));
+        OpenSslSha2.Final(&outer, digest);
+        return length;
     }
 
     /// <summary>Whether a computed MAC equals the presented one, in time that depends only on the length (a public
@@ -151,6 +123,26 @@ internal sealed unsafe class HmacSha2
         }
 
         return difference == Vector128<byte>.Zero;
+    }
+
+    /// <summary>The SHA-<paramref name="hashBits"/> states after absorbing K' ^ ipad and K' ^ opad (RFC 2104 section 2).</summary>
+    private static void Key<TContext>(ReadOnlySpan<byte> key, int hashBits, out TContext inner, out TContext outer)
+        where TContext : unmanaged, ISha2Context<TContext>
+    {
+        Span<byte> block = stackalloc byte[TContext.BlockBytes];
+        Unsafe.SkipInit(out inner);
+        Unsafe.SkipInit(out outer);
+        fixed (TContext* innerState = &inner, outerState = &outer)
+        {
+            PadKey(key, hashBits, block, InnerPad);
+            OpenSslSha2.Init(innerState, hashBits);
+            OpenSslSha2.Update(innerState, block);
+            PadKey(key, hashBits, block, OuterPad);
+            OpenSslSha2.Init(outerState, hashBits);
+            OpenSslSha2.Update(outerState, block);
+        }
+
+        CryptographicOperations.ZeroMemory(block);
     }
 
     /// <summary>K' XOR pad over the hash's block (RFC 2104 section 2): a key longer than the block is replaced by

@@ -31,9 +31,6 @@ internal sealed class JwtValidator
     /// <summary>An RSA 8192 signature; ES512 is 132 bytes, HS512 64.</summary>
     private const int MaxSignatureBytes = 1024;
     private const int MaxKidBytes = 256;
-    /// <summary>Top-level members of a header or payload: real tokens have 5-25; more is rejected as Malformed.</summary>
-    private const int MaxMembers = 64;
-    private const int MemberNameBytes = 1024;
 
     [ThreadStatic]
     private static JwtValidationContext? t_context;
@@ -198,8 +195,15 @@ internal sealed class JwtValidator
     }
 
     /// <param name="kidLength">-1 when the header has no "kid"</param>
+    /// <remarks>The scan decides only valid UTF-8 (it checks what is not ASCII itself); what it leaves is checked
+    /// here before the reader sees it.</remarks>
     private JwtValidationResult ReadHeader(ReadOnlySpan<byte> header, Span<byte> kid, out JwtAlgorithms algorithm, out int kidLength)
     {
+        if (TryReadHeaderFast(header, kid, out algorithm, out kidLength, out JwtValidationResult result))
+        {
+            return result;
+        }
+
         if (!Utf8.IsValid(header))
         {
             algorithm = JwtAlgorithms.None;
@@ -207,9 +211,7 @@ internal sealed class JwtValidator
             return JwtValidationResult.Malformed;
         }
 
-        return TryReadHeaderFast(header, kid, out algorithm, out kidLength, out JwtValidationResult result)
-            ? result
-            : ReadHeaderWithReader(header, kid, out algorithm, out kidLength);
+        return ReadHeaderWithReader(header, kid, out algorithm, out kidLength);
     }
 
     /// <summary>The header by <see cref="JwtJsonMembers"/>; false when that scan is unsure or a member has the
@@ -236,7 +238,9 @@ internal sealed class JwtValidator
         bool knownAlgorithm = false;
         bool hasCrit = false;
         bool typeOk = true;
-        var names = new MemberNames(stackalloc byte[MemberNameBytes], stackalloc ushort[MaxMembers]);
+        Span<byte> nameBytes = stackalloc byte[JwtMemberNames.MaxNameBytes];
+        Span<int> nameSpans = stackalloc int[JwtMemberNames.MaxMembers];
+        var names = default(JwtMemberNames);
         Span<byte> algorithmName = stackalloc byte[8];
         Span<byte> typeBuffer = stackalloc byte[32];
         var reader = new Utf8JsonReader(header);
@@ -247,7 +251,7 @@ internal sealed class JwtValidator
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!names.TryAdd(in reader))
+            if (!TryAddName(ref names, nameSpans, in reader, nameBytes))
             {
                 return JwtValidationResult.Malformed;
             }
@@ -299,7 +303,7 @@ internal sealed class JwtValidator
         }
 
         // Anything after the object throws in Read (one JSON value per document).
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || names.HasDuplicate(nameSpans, nameBytes))
         {
             return JwtValidationResult.Malformed;
         }
@@ -422,15 +426,18 @@ internal sealed class JwtValidator
 
     private JwtValidationResult ReadClaims(ReadOnlySpan<byte> payload, long now, out long expiresAt)
     {
+        if (TryReadClaimsFast(payload, now, out expiresAt, out JwtValidationResult result))
+        {
+            return result;
+        }
+
         if (!Utf8.IsValid(payload))
         {
             expiresAt = 0;
             return JwtValidationResult.Malformed;
         }
 
-        return TryReadClaimsFast(payload, now, out expiresAt, out JwtValidationResult result)
-            ? result
-            : ReadClaimsWithReader(payload, now, out expiresAt);
+        return ReadClaimsWithReader(payload, now, out expiresAt);
     }
 
     /// <summary>The claims by <see cref="JwtJsonMembers"/>; false when that scan is unsure, a registered claim
@@ -456,7 +463,9 @@ internal sealed class JwtValidator
         long issuedAt = long.MinValue;
         bool issuerOk = false;
         bool audienceOk = false;
-        var names = new MemberNames(stackalloc byte[MemberNameBytes], stackalloc ushort[MaxMembers]);
+        Span<byte> nameBytes = stackalloc byte[JwtMemberNames.MaxNameBytes];
+        Span<int> nameSpans = stackalloc int[JwtMemberNames.MaxMembers];
+        var names = default(JwtMemberNames);
         var reader = new Utf8JsonReader(payload);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -465,7 +474,7 @@ internal sealed class JwtValidator
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!names.TryAdd(in reader))
+            if (!TryAddName(ref names, nameSpans, in reader, nameBytes))
             {
                 return JwtValidationResult.Malformed;
             }
@@ -538,7 +547,7 @@ internal sealed class JwtValidator
             }
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+        if (reader.TokenType != JsonTokenType.EndObject || reader.Read() || names.HasDuplicate(nameSpans, nameBytes))
         {
             return JwtValidationResult.Malformed;
         }
@@ -700,6 +709,14 @@ internal sealed class JwtValidator
         return true;
     }
 
+    /// <summary>Unescapes the current property name into <paramref name="nameBytes"/> after the names before it and
+    /// records it; false past the limits of <see cref="JwtMemberNames"/>.</summary>
+    private static bool TryAddName(ref JwtMemberNames names, Span<int> nameSpans, in Utf8JsonReader reader, Span<byte> nameBytes)
+    {
+        int start = names.NameBytes;
+        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(nameSpans, nameBytes, start, length);
+    }
+
     /// <summary>The header members the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
     private ref struct HeaderMembers : IJwtJsonMemberHandler
     {
@@ -823,75 +840,6 @@ internal sealed class JwtValidator
             }
 
             return !notString;
-        }
-    }
-
-    /// <summary>The top-level member names seen so far, to reject duplicates: RFC 7515 section 4 and RFC 7519
-    /// section 4 let a parser reject them, and accepting one would let "iss" mean one thing to FastGate and
-    /// another to the upstream's parser.</summary>
-    private ref struct MemberNames
-    {
-        private readonly Span<byte> _bytes;
-        private readonly Span<ushort> _ends;
-        private int _count;
-        private int _used;
-        private ulong _seen;
-
-        public MemberNames(Span<byte> bytes, Span<ushort> ends)
-        {
-            _bytes = bytes;
-            _ends = ends;
-        }
-
-        /// <summary>False for a duplicate name, or past the limits of count and total length.</summary>
-        public bool TryAdd(in Utf8JsonReader reader)
-        {
-            if (_count == _ends.Length)
-            {
-                return false;
-            }
-
-            Span<byte> free = _bytes[_used..];
-            int length;
-            if (reader.ValueIsEscaped)
-            {
-                if (!TryCopyString(in reader, free, out length))
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                if (!reader.ValueSpan.TryCopyTo(free))
-                {
-                    return false;
-                }
-
-                length = reader.ValueSpan.Length;
-            }
-
-            ReadOnlySpan<byte> name = free[..length];
-
-            // A 64-bit filter on length and edge bytes: most names differ here, and only a hit compares bytes.
-            ulong bit = length == 0 ? 1UL : 1UL << ((length * 7 + name[0] + (name[^1] * 3)) & 63);
-            if ((_seen & bit) != 0)
-            {
-                int start = 0;
-                for (int i = 0; i < _count; i++)
-                {
-                    if (_bytes[start.._ends[i]].SequenceEqual(name))
-                    {
-                        return false;
-                    }
-
-                    start = _ends[i];
-                }
-            }
-
-            _seen |= bit;
-            _used += length;
-            _ends[_count++] = (ushort)_used;
-            return true;
         }
     }
 }

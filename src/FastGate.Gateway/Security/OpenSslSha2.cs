@@ -34,25 +34,43 @@ internal static unsafe partial class OpenSslSha2
 
     /// <summary>SHA256_CTX: h[8], Nl, Nh, data[16], num, md_len; 28 32-bit words.</summary>
     [InlineArray(14)]
-    public struct Sha256Context
+    public struct Sha256Context : ISha2Context<Sha256Context>
     {
         private ulong _element;
+
+        public static int BlockBytes => 64;
+
+        public static int Init(Sha256Context* context, int hashBits) => SHA256_Init(context);
+
+        public static void Update(Sha256Context* context, byte* data, nuint length) => SHA256_Update(context, data, length);
+
+        public static void Final(byte* digest, Sha256Context* context) => SHA256_Final(digest, context);
     }
 
-    /// <summary>SHA512_CTX: h[8], Nl, Nh (64-bit), a 128-byte block, num, md_len; 216 bytes.</summary>
+    /// <summary>SHA512_CTX: h[8], Nl, Nh (64-bit), a 128-byte block, num, md_len; 216 bytes. SHA-384 is SHA-512
+    /// with other initial values and a shorter output: SHA384_Update is SHA512_Update, SHA384_Final is SHA512_Final
+    /// (which writes the md_len bytes set by the Init).</summary>
     [InlineArray(27)]
-    public struct Sha512Context
+    public struct Sha512Context : ISha2Context<Sha512Context>
     {
         private ulong _element;
+
+        public static int BlockBytes => 128;
+
+        public static int Init(Sha512Context* context, int hashBits) => hashBits == 384 ? SHA384_Init(context) : SHA512_Init(context);
+
+        public static void Update(Sha512Context* context, byte* data, nuint length) => SHA512_Update(context, data, length);
+
+        public static void Final(byte* digest, Sha512Context* context) => SHA512_Final(digest, context);
     }
 
-    public static void Init256(Sha256Context* context) => Check(SHA256_Init(context));
+    /// <summary>Starts a SHA-<paramref name="hashBits"/> hash (256 for a <see cref="Sha256Context"/>, 384 or 512 for
+    /// a <see cref="Sha512Context"/>).</summary>
+    public static void Init<TContext>(TContext* context, int hashBits)
+        where TContext : unmanaged, ISha2Context<TContext> => Check(TContext.Init(context, hashBits));
 
-    public static void Init384(Sha512Context* context) => Check(SHA384_Init(context));
-
-    public static void Init512(Sha512Context* context) => Check(SHA512_Init(context));
-
-    public static void Update256(Sha256Context* context, ReadOnlySpan<byte> data)
+    public static void Update<TContext>(TContext* context, ReadOnlySpan<byte> data)
+        where TContext : unmanaged, ISha2Context<TContext>
     {
         fixed (byte* start = data)
         {
@@ -60,39 +78,18 @@ internal static unsafe partial class OpenSslSha2
             int left = data.Length;
             while (left > MaxChunk)
             {
-                SHA256_Update(context, p, MaxChunk);
+                TContext.Update(context, p, MaxChunk);
                 p += MaxChunk;
                 left -= MaxChunk;
             }
 
-            SHA256_Update(context, p, (nuint)left);
+            TContext.Update(context, p, (nuint)left);
         }
     }
 
-    /// <summary>For SHA-384 and SHA-512 contexts alike: SHA384_Update is SHA512_Update.</summary>
-    public static void Update512(Sha512Context* context, ReadOnlySpan<byte> data)
-    {
-        fixed (byte* start = data)
-        {
-            byte* p = start;
-            int left = data.Length;
-            while (left > MaxChunk)
-            {
-                SHA512_Update(context, p, MaxChunk);
-                p += MaxChunk;
-                left -= MaxChunk;
-            }
-
-            SHA512_Update(context, p, (nuint)left);
-        }
-    }
-
-    /// <summary>Writes 32 bytes.</summary>
-    public static void Final256(Sha256Context* context, byte* digest) => SHA256_Final(digest, context);
-
-    /// <summary>Writes the context's md_len bytes: 48 after SHA384_Init, 64 after SHA512_Init (SHA384_Final is
-    /// SHA512_Final).</summary>
-    public static void Final512(Sha512Context* context, byte* digest) => SHA512_Final(digest, context);
+    /// <summary>Writes the digest: 32, 48 or 64 bytes, as chosen by the Init.</summary>
+    public static void Final<TContext>(TContext* context, byte* digest)
+        where TContext : unmanaged, ISha2Context<TContext> => TContext.Final(digest, context);
 
     private static void Check(int result)
     {
@@ -190,4 +187,21 @@ internal static unsafe partial class OpenSslSha2
     [LibraryImport(Library)]
     [SuppressGCTransition]
     private static partial void SHA512_Final(byte* digest, Sha512Context* context);
+}
+
+/// <summary>One of OpenSSL's SHA-2 context layouts with its native functions: the generic members of
+/// <see cref="OpenSslSha2"/> are compiled once per context struct, so each calls its own functions directly, as
+/// the two hand-written copies did.</summary>
+internal unsafe interface ISha2Context<TSelf>
+    where TSelf : unmanaged, ISha2Context<TSelf>
+{
+    /// <summary>The hash's block: 64 bytes for SHA-256, 128 for SHA-384 and SHA-512 (FIPS 180-4 section 1).</summary>
+    static abstract int BlockBytes { get; }
+
+    /// <summary>1 on success.</summary>
+    static abstract int Init(TSelf* context, int hashBits);
+
+    static abstract void Update(TSelf* context, byte* data, nuint length);
+
+    static abstract void Final(byte* digest, TSelf* context);
 }

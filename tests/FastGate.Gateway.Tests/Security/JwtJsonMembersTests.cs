@@ -128,6 +128,79 @@ public class JwtJsonMembersTests
     }
 
     [Fact]
+    public void Takes_arrays_of_strings_and_other_arrays_with_the_quotes_in_order()
+    {
+        // Arrays of strings are scanned by taking quotes in order; anything else in an array goes to the general
+        // container scan, and the quotes after it must be picked up again where that scan ended, in any word.
+        string longElement = new('e', 70);
+        List<(string Name, JsonTokenType Kind, string Value)> members = Scan(
+            Encoding.UTF8.GetBytes("{\"a\":[],\"b\":[ \"x\" , \"" + longElement + "\" ],\"c\":[\"x\",1,\"y\"],\"d\":\"z\",\"e\":[[\"q\"]],\"f\":\"w\"}"),
+            out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+        Assert.Equal(
+            new List<(string, JsonTokenType, string)>
+            {
+                ("a", JsonTokenType.StartArray, "[]"),
+                ("b", JsonTokenType.StartArray, "[ \"x\" , \"" + longElement + "\" ]"),
+                ("c", JsonTokenType.StartArray, "[\"x\",1,\"y\"]"),
+                ("d", JsonTokenType.String, "z"),
+                ("e", JsonTokenType.StartArray, "[[\"q\"]]"),
+                ("f", JsonTokenType.String, "w"),
+            },
+            members);
+    }
+
+    [Theory]
+    [InlineData("""{"a":["x",]}""")]
+    [InlineData("""{"a":["x""y"]}""")]
+    [InlineData("""{"a":["x"}""")]
+    [InlineData("""{"a":1"","b":2}""")]
+    [InlineData("{\"a\":\"x\"\"\",\"b\":2}")]
+    [InlineData("""{"a":[1]"","b":2}""")]
+    [InlineData("""{"a":"x"}"}""")]
+    public void Is_unsure_of_a_quote_where_the_grammar_has_none(string json)
+    {
+        Scan(Encoding.UTF8.GetBytes(json), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.Unsure, last);
+    }
+
+    [Fact]
+    public void Decides_only_valid_utf8()
+    {
+        // The quote pass flags bytes of 0x80 and above; only then is the document validated as UTF-8.
+        byte[] valid = Encoding.UTF8.GetBytes("""{"name":"Zoë","x":"€"}""");
+        Assert.Equal("Zoë", Scan(valid, out JwtJsonStep last)[0].Value);
+        Assert.Equal(JwtJsonStep.End, last);
+
+        foreach (byte[] invalid in (byte[][])[[.. "{\"a\":\""u8, 0xC3, .. "\"}"u8], [.. "{\"a\":\""u8, 0xFF, .. "\"}"u8], [.. "{\"a\":\""u8, 0xED, 0xA0, 0x80, .. "\"}"u8]])
+        {
+            Scan(invalid, out last);
+            Assert.Equal(JwtJsonStep.Unsure, last);
+        }
+
+        // Past the first 64-byte word, in the last partial word, and in a document of one short word.
+        foreach (int length in (int[])[10, 40, 70, 130])
+        {
+            byte[] json = [.. "{\"a\":\""u8, .. Enumerable.Repeat((byte)'v', length), 0x80, .. "\"}"u8];
+            Scan(json, out last);
+            Assert.Equal(JwtJsonStep.Unsure, last);
+        }
+    }
+
+    [Fact]
+    public void Finds_a_duplicate_among_many_names_and_among_long_names_sharing_a_prefix()
+    {
+        string names = string.Join(',', Enumerable.Range(0, 40).Select(i => $"\"claim-name-{i}\":{i}"));
+        Scan(Encoding.UTF8.GetBytes("{" + names + "}"), out JwtJsonStep last);
+        Assert.Equal(JwtJsonStep.End, last);
+        foreach (int i in (int[])[0, 17, 39])
+        {
+            Scan(Encoding.UTF8.GetBytes("{" + names + $",\"claim-name-{i}\":0}}"), out last);
+            Assert.Equal(JwtJsonStep.Unsure, last);
+        }
+    }
+
+    [Fact]
     public void Is_unsure_past_its_nesting_and_member_limits()
     {
         Scan(Encoding.UTF8.GetBytes("{\"a\":" + new string('[', 32) + new string(']', 32) + "}"), out JwtJsonStep last);
