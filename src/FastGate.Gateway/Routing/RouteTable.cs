@@ -18,12 +18,16 @@ namespace FastGate.Gateway.Routing;
 /// </remarks>
 internal sealed class RouteTable
 {
-    private readonly RouteNode _root;
+    private readonly TrieNode[] _nodes;
+    private readonly TrieEdge[] _edges;
+    private readonly byte[] _keys;
     private readonly LiteralPathIndex? _literalPaths;
 
-    private RouteTable(RouteNode root, LiteralPathIndex? literalPaths)
+    private RouteTable(TrieNode[] nodes, TrieEdge[] edges, byte[] keys, LiteralPathIndex? literalPaths)
     {
-        _root = root;
+        _nodes = nodes;
+        _edges = edges;
+        _keys = keys;
         _literalPaths = literalPaths;
     }
 
@@ -72,7 +76,8 @@ internal sealed class RouteTable
             return c != 0 ? c : fileIndex[a.Second].CompareTo(fileIndex[b.Second]);
         });
         conflicts = found.AsReadOnly();
-        return new RouteTable(root, LiteralPathIndex.Build(literalPaths));
+        TrieNode[] nodes = RouteNode.Flatten(root, out TrieEdge[] edges, out byte[] keys);
+        return new RouteTable(nodes, edges, keys, LiteralPathIndex.Build(literalPaths.ToDictionary(pair => pair.Key, pair => pair.Value.Terminal, StringComparer.Ordinal)));
     }
 
     /// <param name="host">the Host header (or authority) as received, possibly with a port</param>
@@ -83,9 +88,9 @@ internal sealed class RouteTable
     public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
     {
         var visitor = new MatchVisitor(host, method);
-        RouteNode? exact = _literalPaths?.Find(path);
-        if ((exact is not null && Visit(exact.Terminal, ref visitor))
-            || (path.Length > 0 && path[0] == (byte)'/' && Search(_root, path, 0, 0, ref values, ref visitor)))
+        RouteEntry[]? exact = _literalPaths?.Find(path);
+        if ((exact is not null && Visit(exact, ref visitor))
+            || (path.Length > 0 && path[0] == (byte)'/' && Search(0, path, 0, 0, ref values, ref visitor)))
         {
             RouteEntry found = visitor.Found!;
             values.SetCount(found.ParameterCount);
@@ -109,25 +114,27 @@ internal sealed class RouteTable
         RouteValues scratch = default;
         if (path.Length > 0 && path[0] == (byte)'/')
         {
-            Search(_root, path, 0, 0, ref scratch, ref visitor);
+            Search(0, path, 0, 0, ref scratch, ref visitor);
         }
 
         return visitor.Overflow ? -1 : visitor.Written;
     }
 
+    /// <param name="index">the node to search from</param>
     /// <param name="position">the index of the '/' before the next segment, or path.Length when none is left</param>
-    /// <param name="parameterIndex">how many parameters were captured on the way to <paramref name="node"/></param>
+    /// <param name="parameterIndex">how many parameters were captured on the way to node <paramref name="index"/></param>
     /// <returns>true when the visitor stopped the walk</returns>
     /// <remarks>
     /// Recurses only where the walk may have to come back: into the literal child when the node also has a
     /// parameter or catch-all alternative, into the parameter child when a catch-all remains. The last
     /// alternative of a node is taken by looping, so a walk down a plain chain of segments makes no call.
     /// </remarks>
-    private static bool Search<TVisitor>(RouteNode node, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
+    private bool Search<TVisitor>(int index, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
         while (true)
         {
+            ref readonly TrieNode node = ref _nodes[index];
             if (position == path.Length)
             {
                 if (Visit(node.Terminal, ref visitor))
@@ -177,20 +184,22 @@ internal sealed class RouteTable
             else
             {
                 end = EndOfSegment(path, start);
-                prefix = RouteNode.SegmentPrefix(path, start, end - start);
+                prefix = TrieEdge.SegmentPrefix(path, start, end - start);
             }
 
             int length = end - start;
             bool hasCatchAll = node.HasCatchAll;
 
             // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
-            RouteNode? parameter = length > 0 ? node.Parameter : null;
-            RouteNode? literal = node.FindLiteral(path, start, length, prefix);
-            if (literal is not null)
+            int parameter = length > 0 ? node.Parameter : 0;
+            int literal = node.FirstPrefix == prefix && node.FirstLength == length && TailEquals(path, start, length, node.FirstTail)
+                ? node.FirstChild
+                : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
+            if (literal != 0)
             {
-                if (parameter is null && !hasCatchAll)
+                if (parameter == 0 && !hasCatchAll)
                 {
-                    node = literal;
+                    index = literal;
                     position = end;
                     continue;
                 }
@@ -201,12 +210,12 @@ internal sealed class RouteTable
                 }
             }
 
-            if (parameter is not null)
+            if (parameter != 0)
             {
                 values.Set(parameterIndex, start, length);
                 if (!hasCatchAll)
                 {
-                    node = parameter;
+                    index = parameter;
                     position = end;
                     parameterIndex++;
                     continue;
@@ -227,6 +236,50 @@ internal sealed class RouteTable
             return false;
         }
     }
+
+    /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int FindOther(in TrieNode node, ReadOnlySpan<byte> path, int start, int length, ulong prefix)
+    {
+        if (node.Others > 0)
+        {
+            foreach (ref readonly TrieEdge edge in _edges.AsSpan(node.EdgeStart, node.Others))
+            {
+                if (edge.Prefix == prefix && edge.Length == length && TailEquals(path, start, length, edge.Tail))
+                {
+                    return edge.Child;
+                }
+            }
+
+            return 0;
+        }
+
+        int shift = -node.Others;
+        Span<TrieEdge> slots = _edges.AsSpan(node.EdgeStart, 1 << (64 - shift));
+        int mask = slots.Length - 1;
+        int slot = TrieEdge.Slot(path, start, length, prefix, shift);
+        while (true)
+        {
+            ref readonly TrieEdge edge = ref slots[slot];
+            if (edge.Child == 0)
+            {
+                return 0;
+            }
+
+            if (edge.Prefix == prefix && edge.Length == length && TailEquals(path, start, length, edge.Tail))
+            {
+                return edge.Child;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// <summary>Bytes past the 8 that the prefix compared, against the key's in the blob from <paramref name="tail"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TailEquals(ReadOnlySpan<byte> path, int start, int length, int tail)
+        => length <= sizeof(ulong)
+            || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(_keys.AsSpan(tail, length - sizeof(ulong)));
 
     private static int EndOfSegment(ReadOnlySpan<byte> path, int from)
     {
