@@ -20,8 +20,7 @@ internal sealed class LiteralPathIndex
     private readonly Entry[] _slots;
     private readonly int _mask;
 
-    /// <summary>Bit (length mod 64) is set for every key length: most paths that are not a literal template
-    /// (those with a parameter value in them) are turned away by one test, before any hashing.</summary>
+    /// <summary>Bit (length mod 64) is set for every key length (see <see cref="MayContain"/>).</summary>
     private readonly ulong _lengths;
 
     private LiteralPathIndex(Entry[] slots, ulong lengths)
@@ -58,14 +57,16 @@ internal sealed class LiteralPathIndex
         return new LiteralPathIndex(slots, lengths);
     }
 
+    /// <summary>
+    /// False when no key has this length (mod 64): most paths that are not a literal template are turned away
+    /// here, inlined into the caller, without a call to <see cref="Find"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MayContain(int length) => (_lengths & (1UL << length)) != 0;
+
     /// <summary>The routes (in priority order) of the all-literal template equal to <paramref name="path"/>, or null.</summary>
     public RouteEntry[]? Find(ReadOnlySpan<byte> path)
     {
-        if ((_lengths & (1UL << path.Length)) == 0)
-        {
-            return null;
-        }
-
         Entry[] slots = _slots;
         int slot = (int)(Hash(path) & (uint)_mask);
         while (true)

@@ -101,6 +101,8 @@ internal sealed class RouteNode
         var node = new TrieNode
         {
             FirstLength = -1,
+            FastSlash = 1,
+            FastEnd = 1,
             Parameter = parameter,
             HasCatchAll = CatchAll.Length > 0,
             Terminal = Terminal,
@@ -115,6 +117,13 @@ internal sealed class RouteNode
             node.FirstLength = first.Length;
             node.FirstChild = first.Child;
             node.FirstTail = first.Tail;
+            if (first.Length < sizeof(ulong) && parameter == 0 && CatchAll.Length == 0)
+            {
+                int bits = first.Length * 8;
+                node.FastMask = (1UL << (bits + 8)) - 1;
+                node.FastSlash = first.Prefix | ((ulong)'/' << bits);
+                node.FastEnd = first.Prefix;
+            }
         }
 
         if (children.Length > LinearScanLimit)

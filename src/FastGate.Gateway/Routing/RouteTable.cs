@@ -88,7 +88,7 @@ internal sealed class RouteTable
     public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
     {
         var visitor = new MatchVisitor(host, method);
-        RouteEntry[]? exact = _literalPaths?.Find(path);
+        RouteEntry[]? exact = _literalPaths is { } literalPaths && literalPaths.MayContain(path.Length) ? literalPaths.Find(path) : null;
         if ((exact is not null && Visit(exact, ref visitor))
             || (path.Length > 0 && path[0] == (byte)'/' && Search(0, path, 0, 0, ref values, ref visitor)))
         {
@@ -132,9 +132,11 @@ internal sealed class RouteTable
     private bool Search<TVisitor>(int index, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
+        // Node indexes come from the compiled arrays themselves, so they are in bounds.
+        ref TrieNode nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
         while (true)
         {
-            ref readonly TrieNode node = ref _nodes[index];
+            ref readonly TrieNode node = ref Unsafe.Add(ref nodes, index);
             if (position == path.Length)
             {
                 if (Visit(node.Terminal, ref visitor))
@@ -153,38 +155,32 @@ internal sealed class RouteTable
             }
 
             int start = position + 1;
+            ulong word = SegmentWord(path, start);
+            ulong head = word & node.FastMask;
+            if (head == node.FastSlash || (head == node.FastEnd && start + node.FirstLength == path.Length))
+            {
+                index = node.FirstChild;
+                position = start + node.FirstLength;
+                continue;
+            }
+
+            // Segments are short: the word finds a '/' in it (SWAR zero-byte test on word ^ "////////"; its lowest
+            // flagged byte is exact, and the zero bytes past the path's end are never flagged) and is the
+            // segment's prefix for the literal lookup.
             int end;
             ulong prefix;
-            int remaining = path.Length - start;
-            if (path.Length >= sizeof(ulong) && remaining > 0)
+            ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
+            ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
+            if (slashes != 0)
             {
-                // Segments are short: one 8-byte load finds a '/' in it (SWAR zero-byte test on word ^ "////////";
-                // its lowest flagged byte is exact) and is the segment's prefix for the literal lookup. Near the
-                // end of the path the load takes the path's last 8 bytes and shifts the ones before start out,
-                // which leaves zero bytes (never flagged as '/') above the path's end.
-                // Both loads are in bounds by the checks above (path.Length >= 8), so they skip the span's.
-                ref byte first = ref MemoryMarshal.GetReference(path);
-                ulong word = remaining >= sizeof(ulong)
-                    ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, start))
-                    : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, path.Length - sizeof(ulong))) >> ((sizeof(ulong) - remaining) * 8);
-                ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
-                ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
-                if (slashes != 0)
-                {
-                    int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
-                    end = start + bytes;
-                    prefix = word & ((1UL << (bytes * 8)) - 1);
-                }
-                else
-                {
-                    end = remaining > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
-                    prefix = word;
-                }
+                int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
+                end = start + bytes;
+                prefix = word & ((1UL << (bytes * 8)) - 1);
             }
             else
             {
-                end = EndOfSegment(path, start);
-                prefix = TrieEdge.SegmentPrefix(path, start, end - start);
+                end = path.Length - start > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
+                prefix = word;
             }
 
             int length = end - start;
@@ -280,6 +276,27 @@ internal sealed class RouteTable
     private bool TailEquals(ReadOnlySpan<byte> path, int start, int length, int tail)
         => length <= sizeof(ulong)
             || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(_keys.AsSpan(tail, length - sizeof(ulong)));
+
+    /// <summary>
+    /// The 8 bytes of <paramref name="path"/> from <paramref name="start"/> as a little-endian integer, zero
+    /// past the path's end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SegmentWord(ReadOnlySpan<byte> path, int start)
+    {
+        int remaining = path.Length - start;
+        if (path.Length < sizeof(ulong) || remaining == 0)
+        {
+            return TrieEdge.SegmentPrefix(path, start, remaining);
+        }
+
+        // One 8-byte load; near the end of the path it takes the path's last 8 bytes and shifts the ones before
+        // start out. Both loads are in bounds by the check above (path.Length >= 8), so they skip the span's.
+        ref byte first = ref MemoryMarshal.GetReference(path);
+        return remaining >= sizeof(ulong)
+            ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, start))
+            : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, path.Length - sizeof(ulong))) >> ((sizeof(ulong) - remaining) * 8);
+    }
 
     private static int EndOfSegment(ReadOnlySpan<byte> path, int from)
     {

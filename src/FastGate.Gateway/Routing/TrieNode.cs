@@ -7,6 +7,18 @@ namespace FastGate.Gateway.Routing;
 /// </summary>
 internal struct TrieNode
 {
+    /// <summary>
+    /// The fast step, for a node whose only way on is its first literal child, of up to 7 bytes: the 8 bytes
+    /// from a segment's start, masked with this, equal <see cref="FastSlash"/> (the key, then '/') or, at the
+    /// path's end, <see cref="FastEnd"/> (the key, then nothing) exactly when the segment is that key. The
+    /// segment's end then needs no search. 0 for other nodes (and the two values 1, which no masked word is).
+    /// </summary>
+    public ulong FastMask;
+
+    public ulong FastSlash;
+
+    public ulong FastEnd;
+
     /// <summary>The first literal child's <see cref="TrieEdge.Prefix"/>: most nodes have none or one literal
     /// child, and then the step to the next node needs no read of the edge array.</summary>
     public ulong FirstPrefix;
