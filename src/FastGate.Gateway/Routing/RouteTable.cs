@@ -155,6 +155,19 @@ internal sealed class RouteTable
             }
 
             int start = position + 1;
+            if (node.FirstLength < 0 && node.Parameter == 0)
+            {
+                // No literal or parameter child: only a catch-all can take the rest, so where the segment ends
+                // does not matter.
+                if (node.HasCatchAll)
+                {
+                    values.Set(parameterIndex, start, path.Length - start);
+                    return Visit(node.CatchAll, ref visitor);
+                }
+
+                return false;
+            }
+
             ulong word = SegmentWord(path, start);
             ulong head = word & node.FastMask;
             if (head == node.FastSlash || (head == node.FastEnd && start + node.FirstLength == path.Length))
@@ -343,6 +356,13 @@ internal sealed class RouteTable
 
         public bool Visit(RouteEntry entry)
         {
+            if (entry.TakesAll)
+            {
+                HostMatched = true;
+                Found = entry;
+                return true;
+            }
+
             if (entry.HostKind != HostPatternKind.Any)
             {
                 if (!_hostStripped)
