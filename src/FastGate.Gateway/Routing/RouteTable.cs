@@ -247,7 +247,7 @@ internal sealed class RouteTable
     }
 
     /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int FindOther(in TrieNode node, ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
         if (node.Others > 0)
