@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FastGate.Gateway.Routing;
@@ -60,8 +61,8 @@ internal sealed class RouteNode
 
     /// <summary>
     /// Lays the frozen tree out as arrays: nodes in depth-first order (a node's first literal child right after
-    /// it, so a walk down a chain reads neighbouring memory), the root at index 0, which is never a child, so 0
-    /// means "no child" in <see cref="TrieNode"/> and <see cref="TrieEdge"/>.
+    /// it, so a walk down a chain reads neighbouring memory), the root first, at offset 0, which is never a
+    /// child, so 0 means "no child" in <see cref="TrieNode"/> and <see cref="TrieEdge"/>.
     /// </summary>
     /// <param name="keys">the bytes past the 8th of literal keys longer than 8, one after another</param>
     public static TrieNode[] Flatten(RouteNode root, out TrieEdge[] edges, out byte[] keys)
@@ -75,7 +76,7 @@ internal sealed class RouteNode
         return [.. nodes];
     }
 
-    /// <returns>this node's index</returns>
+    /// <returns>this node's byte offset in the node array (see <see cref="TrieNode"/>)</returns>
     private int FlattenInto(List<TrieNode> nodes, List<TrieEdge> edges, List<byte> keys)
     {
         int index = nodes.Count;
@@ -93,8 +94,8 @@ internal sealed class RouteNode
                 keys.AddRange(bytes.AsSpan(sizeof(ulong)).ToArray());
             }
 
-            int childIndex = child.FlattenInto(nodes, edges, keys);
-            children[i++] = new TrieEdge(TrieEdge.SegmentPrefix(bytes, 0, bytes.Length), bytes.Length, childIndex, tail);
+            int childOffset = child.FlattenInto(nodes, edges, keys);
+            children[i++] = new TrieEdge(TrieEdge.SegmentPrefix(bytes, 0, bytes.Length), bytes.Length, childOffset, tail);
         }
 
         int parameter = _parameter?.FlattenInto(nodes, edges, keys) ?? 0;
@@ -155,7 +156,7 @@ internal sealed class RouteNode
         }
 
         nodes[index] = node;
-        return index;
+        return index * Unsafe.SizeOf<TrieNode>();
     }
 
     private static RouteEntry[] Sorted(List<RouteEntry> entries, List<RouteConflict> conflicts)

@@ -120,23 +120,23 @@ internal sealed class RouteTable
         return visitor.Overflow ? -1 : visitor.Written;
     }
 
-    /// <param name="index">the node to search from</param>
+    /// <param name="offset">the byte offset in the node array of the node to search from</param>
     /// <param name="position">the index of the '/' before the next segment, or path.Length when none is left</param>
-    /// <param name="parameterIndex">how many parameters were captured on the way to node <paramref name="index"/></param>
+    /// <param name="parameterIndex">how many parameters were captured on the way to the node</param>
     /// <returns>true when the visitor stopped the walk</returns>
     /// <remarks>
     /// Recurses only where the walk may have to come back: into the literal child when the node also has a
     /// parameter or catch-all alternative, into the parameter child when a catch-all remains. The last
     /// alternative of a node is taken by looping, so a walk down a plain chain of segments makes no call.
     /// </remarks>
-    private bool Search<TVisitor>(int index, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
+    private bool Search<TVisitor>(int offset, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
-        // Node indexes come from the compiled arrays themselves, so they are in bounds.
+        // Node offsets come from the compiled arrays themselves, so they are in bounds.
         ref TrieNode nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
         while (true)
         {
-            ref readonly TrieNode node = ref Unsafe.Add(ref nodes, index);
+            ref readonly TrieNode node = ref Unsafe.AddByteOffset(ref nodes, (nuint)(uint)offset);
             if (position == path.Length)
             {
                 if (Visit(node.Terminal, ref visitor))
@@ -172,7 +172,7 @@ internal sealed class RouteTable
             ulong head = word & node.FastMask;
             if (head == node.FastSlash || (head == node.FastEnd && start + node.FirstLength == path.Length))
             {
-                index = node.FirstChild;
+                offset = node.FirstChild;
                 position = start + node.FirstLength;
                 continue;
             }
@@ -208,7 +208,7 @@ internal sealed class RouteTable
             {
                 if (parameter == 0 && !hasCatchAll)
                 {
-                    index = literal;
+                    offset = literal;
                     position = end;
                     continue;
                 }
@@ -224,7 +224,7 @@ internal sealed class RouteTable
                 values.Set(parameterIndex, start, length);
                 if (!hasCatchAll)
                 {
-                    index = parameter;
+                    offset = parameter;
                     position = end;
                     parameterIndex++;
                     continue;
@@ -247,7 +247,7 @@ internal sealed class RouteTable
     }
 
     /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private int FindOther(in TrieNode node, ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
         if (node.Others > 0)

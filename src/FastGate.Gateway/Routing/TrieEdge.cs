@@ -6,7 +6,7 @@ namespace FastGate.Gateway.Routing;
 /// <summary>A literal child in the compiled trie's edge array.</summary>
 /// <param name="Prefix">the key's first 8 bytes as an integer (see <see cref="SegmentPrefix"/>): with
 /// <paramref name="Length"/>, a key of up to 8 bytes is equal to a segment exactly when both integers are</param>
-/// <param name="Child">the child's node index; 0 (the root, never a child) marks an empty hash slot</param>
+/// <param name="Child">the child's byte offset in the node array; 0 (the root's, never a child) marks an empty hash slot</param>
 /// <param name="Tail">where the key's bytes past the 8th start in the table's key blob (keys longer than 8)</param>
 internal readonly record struct TrieEdge(ulong Prefix, int Length, int Child, int Tail)
 {

@@ -1,9 +1,9 @@
 namespace FastGate.Gateway.Routing;
 
 /// <summary>
-/// A node of the compiled route trie, one element of the table's node array. Children are indexes into that
-/// array (0, the root's index, means none); a match step reads one element instead of following object
-/// references through a node, its edge array and the child's header.
+/// A node of the compiled route trie, one element of the table's node array. Children are byte offsets into that
+/// array (0, the root's, means none): the step to a child adds the offset to the array's start, where an index
+/// would put a multiply by the node's size on the chain of dependent loads that a walk is.
 /// </summary>
 internal struct TrieNode
 {
@@ -26,12 +26,13 @@ internal struct TrieNode
     /// <summary>The first literal child's length, or -1 when the node has no literal child.</summary>
     public int FirstLength;
 
+    /// <summary>The first literal child's offset.</summary>
     public int FirstChild;
 
     /// <summary>The first literal child's <see cref="TrieEdge.Tail"/>.</summary>
     public int FirstTail;
 
-    /// <summary>The <c>{param}</c> child, or 0 (parameter names do not matter to the shape).</summary>
+    /// <summary>The <c>{param}</c> child's offset, or 0 (parameter names do not matter to the shape).</summary>
     public int Parameter;
 
     /// <summary>Where the other literal children start in the edge array.</summary>
