@@ -5,12 +5,12 @@ using System.Runtime.CompilerServices;
 namespace FastGate.Gateway.Routing;
 
 /// <summary>
-/// The trie nodes of all-literal templates ("/api/v1/users/search"), found by one hash of the whole path.
+/// The routes of all-literal templates ("/api/v1/users/search"), found by one hash of the whole path.
 /// </summary>
 /// <remarks>
 /// A template of only literal segments is the most specific one a path can match (literal beats parameter
 /// and catch-all at every segment), so when the whole path is such a template, its node is where the trie walk
-/// would end too, and none of the walk's alternatives can win over it. The table tries that node first; only
+/// would end too, and none of the walk's alternatives can win over it. The table tries its routes first; only
 /// when none of its routes takes the request's host and method does the walk run (and falls through to less
 /// specific routes as usual). Keys come from trusted configuration and the table is at most half full, so a
 /// request's path can only choose which existing probe sequence it walks.
@@ -20,8 +20,7 @@ internal sealed class LiteralPathIndex
     private readonly Entry[] _slots;
     private readonly int _mask;
 
-    /// <summary>Bit (length mod 64) is set for every key length: most paths that are not a literal template
-    /// (those with a parameter value in them) are turned away by one test, before any hashing.</summary>
+    /// <summary>Bit (length mod 64) is set for every key length (see <see cref="MayContain"/>).</summary>
     private readonly ulong _lengths;
 
     private LiteralPathIndex(Entry[] slots, ulong lengths)
@@ -32,17 +31,17 @@ internal sealed class LiteralPathIndex
     }
 
     /// <returns>null when there is no all-literal template</returns>
-    public static LiteralPathIndex? Build(IReadOnlyDictionary<string, RouteNode> nodesByPath)
+    public static LiteralPathIndex? Build(IReadOnlyDictionary<string, RouteEntry[]> routesByPath)
     {
-        if (nodesByPath.Count == 0)
+        if (routesByPath.Count == 0)
         {
             return null;
         }
 
-        var slots = new Entry[(int)BitOperations.RoundUpToPowerOf2((uint)nodesByPath.Count * 2)];
+        var slots = new Entry[(int)BitOperations.RoundUpToPowerOf2((uint)routesByPath.Count * 2)];
         int mask = slots.Length - 1;
         ulong lengths = 0;
-        foreach ((string path, RouteNode node) in nodesByPath)
+        foreach ((string path, RouteEntry[] routes) in routesByPath)
         {
             byte[] key = System.Text.Encoding.Latin1.GetBytes(path);
             int slot = (int)(Hash(key) & (uint)mask);
@@ -51,21 +50,23 @@ internal sealed class LiteralPathIndex
                 slot = (slot + 1) & mask;
             }
 
-            slots[slot] = new Entry(key, node);
+            slots[slot] = new Entry(key, routes);
             lengths |= 1UL << key.Length;
         }
 
         return new LiteralPathIndex(slots, lengths);
     }
 
-    /// <summary>The node of the all-literal template equal to <paramref name="path"/>, or null.</summary>
-    public RouteNode? Find(ReadOnlySpan<byte> path)
-    {
-        if ((_lengths & (1UL << path.Length)) == 0)
-        {
-            return null;
-        }
+    /// <summary>
+    /// False when no key has this length (mod 64): most paths that are not a literal template are turned away
+    /// here, inlined into the caller, without a call to <see cref="Find"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool MayContain(int length) => (_lengths & (1UL << length)) != 0;
 
+    /// <summary>The routes (in priority order) of the all-literal template equal to <paramref name="path"/>, or null.</summary>
+    public RouteEntry[]? Find(ReadOnlySpan<byte> path)
+    {
         Entry[] slots = _slots;
         int slot = (int)(Hash(path) & (uint)_mask);
         while (true)
@@ -78,7 +79,7 @@ internal sealed class LiteralPathIndex
 
             if (path.SequenceEqual(entry.Key))
             {
-                return entry.Node;
+                return entry.Routes;
             }
 
             slot = (slot + 1) & _mask;
@@ -116,5 +117,5 @@ internal sealed class LiteralPathIndex
         return (uint)(hash >> 32);
     }
 
-    private readonly record struct Entry(byte[]? Key, RouteNode Node);
+    private readonly record struct Entry(byte[]? Key, RouteEntry[] Routes);
 }

@@ -33,6 +33,8 @@ internal sealed class RouteEntry
             byte[] host = Encoding.ASCII.GetBytes(route.Host[(wildcard ? 1 : 0)..].ToLowerInvariant());
             Host = HostWithoutPort(host).ToArray();
         }
+
+        TakesAll = HostKind == HostPatternKind.Any && Methods.Length == 0;
     }
 
     public RouteModel Route { get; }
@@ -49,6 +51,10 @@ internal sealed class RouteEntry
 
     /// <summary>Empty for any method.</summary>
     public byte[][] Methods { get; }
+
+    /// <summary>Any host and any method: the route takes every request that reaches it, which the matcher
+    /// tells by one test.</summary>
+    public bool TakesAll { get; }
 
     /// <param name="host">the request's host already passed through <see cref="HostWithoutPort"/></param>
     public bool MatchesHost(ReadOnlySpan<byte> host) => HostKind switch

@@ -1,11 +1,14 @@
-using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FastGate.Gateway.Routing;
 
-/// <summary>A node of the route trie: the routes whose template has consumed the same segments so far.</summary>
+/// <summary>
+/// A node of the route trie while it is built: the routes whose template has consumed the same segments so far.
+/// <see cref="Flatten"/> turns the finished tree into the <see cref="TrieNode"/> and <see cref="TrieEdge"/> arrays
+/// the matcher reads.
+/// </summary>
 internal sealed class RouteNode
 {
     /// <summary>
@@ -14,198 +17,146 @@ internal sealed class RouteNode
     /// </summary>
     internal const int LinearScanLimit = 8;
 
-    // Build-time state, dropped by Freeze so a compiled table holds only the arrays the matcher reads.
-    private Dictionary<string, RouteNode>? _buildChildren = new(StringComparer.Ordinal);
-    private List<RouteEntry>? _buildTerminal = [];
-    private List<RouteEntry>? _buildCatchAll = [];
+    private readonly Dictionary<string, RouteNode> _children = new(StringComparer.Ordinal);
+    private readonly List<RouteEntry> _buildTerminal = [];
+    private readonly List<RouteEntry> _buildCatchAll = [];
+    private RouteNode? _parameter;
 
-    // Literal children: the key's length and its first 8 bytes as an integer (zero-padded; see SegmentPrefix)
-    // side by side, so the scan reads one array. A key of up to 8 bytes is equal to a segment exactly when
-    // length and prefix are; only longer keys compare their remaining bytes.
-    private LiteralEdge[] _edges = [];
-
-    // Past LinearScanLimit children: the edges again, in an open-addressing table at most half full (an empty
-    // slot has no Child), so a probe reads the edge it compares without going through an index array.
-    private LiteralEdge[]? _slots;
-
-    // The first literal child again, in the node itself: most nodes have none or one, and then the walk to the
-    // next node is one load from this object instead of two through the edge array (the match is a chain of
-    // dependent loads, so that is most of its time per segment).
-    private ulong _firstPrefix;
-    private int _firstLength = -1;
-    private byte[] _firstKey = [];
-    private RouteNode? _firstChild;
-
-    /// <summary>The <c>{param}</c> child (parameter names do not matter to the shape).</summary>
-    public RouteNode? Parameter { get; private set; }
-
-    /// <summary>Routes that end at this node, in priority order.</summary>
+    /// <summary>Routes that end at this node, in priority order (set by <see cref="Freeze"/>).</summary>
     public RouteEntry[] Terminal { get; private set; } = [];
 
-    /// <summary>Routes whose <c>{*catchall}</c> starts at this node, in priority order.</summary>
+    /// <summary>Routes whose <c>{*catchall}</c> starts at this node, in priority order (set by <see cref="Freeze"/>).</summary>
     public RouteEntry[] CatchAll { get; private set; } = [];
-
-    public bool HasCatchAll { get; private set; }
 
     public RouteNode GetOrAddLiteral(byte[] literal)
     {
         string key = Encoding.Latin1.GetString(literal);
-        Dictionary<string, RouteNode> children = _buildChildren ?? throw Frozen();
-        if (!children.TryGetValue(key, out RouteNode? child))
+        if (!_children.TryGetValue(key, out RouteNode? child))
         {
             child = new RouteNode();
-            children.Add(key, child);
+            _children.Add(key, child);
         }
 
         return child;
     }
 
-    public RouteNode GetOrAddParameter() => Parameter ??= new RouteNode();
+    public RouteNode GetOrAddParameter() => _parameter ??= new RouteNode();
 
-    public void AddTerminal(RouteEntry entry) => (_buildTerminal ?? throw Frozen()).Add(entry);
+    public void AddTerminal(RouteEntry entry) => _buildTerminal.Add(entry);
 
-    public void AddCatchAll(RouteEntry entry) => (_buildCatchAll ?? throw Frozen()).Add(entry);
+    public void AddCatchAll(RouteEntry entry) => _buildCatchAll.Add(entry);
 
-    /// <summary>Turns the build-time collections into the arrays the matcher reads, and reports conflicts.</summary>
+    /// <summary>Sorts the routes of this node and of every node below it, and reports conflicts.</summary>
     public void Freeze(List<RouteConflict> conflicts)
     {
-        if (_buildChildren is null || _buildTerminal is null || _buildCatchAll is null)
-        {
-            throw Frozen();
-        }
-
         Terminal = Sorted(_buildTerminal, conflicts);
         CatchAll = Sorted(_buildCatchAll, conflicts);
-        HasCatchAll = CatchAll.Length > 0;
-        int count = _buildChildren.Count;
-        _edges = new LiteralEdge[count];
+        foreach (RouteNode child in _children.Values)
+        {
+            child.Freeze(conflicts);
+        }
+
+        _parameter?.Freeze(conflicts);
+    }
+
+    /// <summary>
+    /// Lays the frozen tree out as arrays: nodes in depth-first order (a node's first literal child right after
+    /// it, so a walk down a chain reads neighbouring memory), the root first, at offset 0, which is never a
+    /// child, so 0 means "no child" in <see cref="TrieNode"/> and <see cref="TrieEdge"/>.
+    /// </summary>
+    /// <param name="keys">the bytes past the 8th of literal keys longer than 8, one after another</param>
+    public static TrieNode[] Flatten(RouteNode root, out TrieEdge[] edges, out byte[] keys)
+    {
+        var nodes = new List<TrieNode>();
+        var edgeList = new List<TrieEdge>();
+        var keyBytes = new List<byte>();
+        root.FlattenInto(nodes, edgeList, keyBytes);
+        edges = [.. edgeList];
+        keys = [.. keyBytes];
+        return [.. nodes];
+    }
+
+    /// <returns>this node's byte offset in the node array (see <see cref="TrieNode"/>)</returns>
+    private int FlattenInto(List<TrieNode> nodes, List<TrieEdge> edges, List<byte> keys)
+    {
+        int index = nodes.Count;
+        nodes.Add(default);
+        var children = new TrieEdge[_children.Count];
+        var childKeys = new byte[_children.Count][];
         int i = 0;
-        foreach ((string key, RouteNode child) in _buildChildren)
+        foreach ((string key, RouteNode child) in _children)
         {
             byte[] bytes = Encoding.Latin1.GetBytes(key);
-            _edges[i] = new LiteralEdge(SegmentPrefix(bytes, 0, bytes.Length), bytes.Length, bytes, child);
-            child.Freeze(conflicts);
-            i++;
-        }
-
-        if (count > 0)
-        {
-            (_firstPrefix, _firstLength, _firstKey, _firstChild) = _edges[0];
-        }
-
-        if (count > LinearScanLimit)
-        {
-            _slots = new LiteralEdge[(int)BitOperations.RoundUpToPowerOf2((uint)count * 2)];
-            int mask = _slots.Length - 1;
-            foreach (LiteralEdge edge in _edges)
+            childKeys[i] = bytes;
+            int tail = keys.Count;
+            if (bytes.Length > sizeof(ulong))
             {
-                int slot = (int)(Hash(edge.Key, 0, edge.Length, edge.Prefix) & (uint)mask);
-                while (_slots[slot].Child is not null)
+                keys.AddRange(bytes.AsSpan(sizeof(ulong)).ToArray());
+            }
+
+            int childOffset = child.FlattenInto(nodes, edges, keys);
+            children[i++] = new TrieEdge(TrieEdge.SegmentPrefix(bytes, 0, bytes.Length), bytes.Length, childOffset, tail);
+        }
+
+        int parameter = _parameter?.FlattenInto(nodes, edges, keys) ?? 0;
+        var node = new TrieNode
+        {
+            FirstLength = -1,
+            FastSlash = 1,
+            FastEnd = 1,
+            Parameter = parameter,
+            HasCatchAll = CatchAll.Length > 0,
+            Terminal = Terminal,
+            CatchAll = CatchAll,
+            EdgeStart = edges.Count,
+        };
+
+        if (children.Length > 0)
+        {
+            TrieEdge first = children[0];
+            node.FirstPrefix = first.Prefix;
+            node.FirstLength = first.Length;
+            node.FirstChild = first.Child;
+            node.FirstTail = first.Tail;
+            if (first.Length < sizeof(ulong) && parameter == 0 && CatchAll.Length == 0)
+            {
+                int bits = first.Length * 8;
+                node.FastMask = (1UL << (bits + 8)) - 1;
+                node.FastSlash = first.Prefix | ((ulong)'/' << bits);
+                node.FastEnd = first.Prefix;
+            }
+        }
+
+        if (children.Length > LinearScanLimit)
+        {
+            // An open-addressing table at most half full; an empty slot has no Child. It holds the first child
+            // too: the lookup that reaches it has already compared that one, and the table stays one kind.
+            int size = (int)BitOperations.RoundUpToPowerOf2((uint)children.Length * 2);
+            int shift = 64 - BitOperations.Log2((uint)size);
+            var slots = new TrieEdge[size];
+            for (int c = 0; c < children.Length; c++)
+            {
+                TrieEdge edge = children[c];
+                int slot = TrieEdge.Slot(childKeys[c], 0, edge.Length, edge.Prefix, shift);
+                while (slots[slot].Child != 0)
                 {
-                    slot = (slot + 1) & mask;
+                    slot = (slot + 1) & (size - 1);
                 }
 
-                _slots[slot] = edge;
-            }
-        }
-
-        Parameter?.Freeze(conflicts);
-        _buildChildren = null;
-        _buildTerminal = null;
-        _buildCatchAll = null;
-    }
-
-    /// <summary>The literal child for the segment <c>path[start..(start + length)]</c>, or null.</summary>
-    /// <param name="prefix">the segment's <see cref="SegmentPrefix"/></param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public RouteNode? FindLiteral(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
-    {
-        if (_firstPrefix == prefix && _firstLength == length && TailEquals(_firstKey, path, start, length))
-        {
-            return _firstChild;
-        }
-
-        return _edges.Length <= 1 ? null : _slots is null ? FindScanned(path, start, length, prefix) : FindHashed(path, start, length, prefix);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private RouteNode? FindScanned(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
-    {
-        foreach (ref readonly LiteralEdge edge in _edges.AsSpan())
-        {
-            if (edge.Prefix == prefix && edge.Length == length && TailEquals(edge.Key, path, start, length))
-            {
-                return edge.Child;
-            }
-        }
-
-        return null;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private RouteNode? FindHashed(ReadOnlySpan<byte> path, int start, int length, ulong prefix)
-    {
-        LiteralEdge[] slots = _slots!;
-        int mask = slots.Length - 1;
-        int slot = (int)(Hash(path, start, length, prefix) & (uint)mask);
-        while (true)
-        {
-            ref readonly LiteralEdge edge = ref slots[slot];
-            if (edge.Child is null)
-            {
-                return null;
+                slots[slot] = edge;
             }
 
-            if (edge.Prefix == prefix && edge.Length == length && TailEquals(edge.Key, path, start, length))
-            {
-                return edge.Child;
-            }
-
-            slot = (slot + 1) & mask;
+            edges.AddRange(slots);
+            node.Others = -shift;
         }
-    }
-
-    /// <summary>
-    /// The first min(length, 8) bytes of <c>bytes[start..(start + length)]</c> as a little-endian integer,
-    /// zero-padded.
-    /// </summary>
-    public static ulong SegmentPrefix(ReadOnlySpan<byte> bytes, int start, int length)
-    {
-        ulong assembled = 0;
-        int take = Math.Min(length, sizeof(ulong));
-        for (int i = 0; i < take; i++)
+        else if (children.Length > 1)
         {
-            assembled |= (ulong)bytes[start + i] << (i * 8);
+            edges.AddRange(children.AsSpan(1).ToArray());
+            node.Others = children.Length - 1;
         }
 
-        return assembled;
-    }
-
-    /// <summary>Bytes past the 8 that the prefix compared.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TailEquals(byte[] key, ReadOnlySpan<byte> path, int start, int length)
-        => length <= sizeof(ulong)
-            || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(new ReadOnlySpan<byte>(key)[sizeof(ulong)..]);
-
-    private static InvalidOperationException Frozen() => new("the route trie is already built");
-
-    /// <summary>
-    /// Mixes the length, the prefix and (for longer segments) the last 8 bytes: two loads instead of a loop
-    /// over the bytes. The keys come from trusted configuration; a request's segment can only pick which
-    /// (at most half-full) probe sequence it walks.
-    /// </summary>
-    private static uint Hash(ReadOnlySpan<byte> bytes, int start, int length, ulong prefix)
-    {
-        ulong hash = (prefix * 0xBF58476D1CE4E5B9) ^ ((ulong)length * 0x9E3779B97F4A7C15);
-        if (length > sizeof(ulong))
-        {
-            hash ^= BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(start + length - sizeof(ulong))) * 0xD6E8FEB86659FD93;
-        }
-
-        // A multiply carries low bits only upwards (a word's last byte reaches only the top 8 bits): fold the
-        // high half down, multiply once more and keep the high half, which every input bit has reached.
-        hash = (hash ^ (hash >> 32)) * 0x94D049BB133111EB;
-        return (uint)(hash >> 32);
+        nodes[index] = node;
+        return index * Unsafe.SizeOf<TrieNode>();
     }
 
     private static RouteEntry[] Sorted(List<RouteEntry> entries, List<RouteConflict> conflicts)
@@ -226,6 +177,4 @@ internal sealed class RouteNode
         Array.Sort(sorted, RouteEntry.ComparePriority);
         return sorted;
     }
-
-    private readonly record struct LiteralEdge(ulong Prefix, int Length, byte[] Key, RouteNode? Child);
 }

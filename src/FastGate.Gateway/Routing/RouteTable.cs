@@ -18,12 +18,16 @@ namespace FastGate.Gateway.Routing;
 /// </remarks>
 internal sealed class RouteTable
 {
-    private readonly RouteNode _root;
+    private readonly TrieNode[] _nodes;
+    private readonly TrieEdge[] _edges;
+    private readonly byte[] _keys;
     private readonly LiteralPathIndex? _literalPaths;
 
-    private RouteTable(RouteNode root, LiteralPathIndex? literalPaths)
+    private RouteTable(TrieNode[] nodes, TrieEdge[] edges, byte[] keys, LiteralPathIndex? literalPaths)
     {
-        _root = root;
+        _nodes = nodes;
+        _edges = edges;
+        _keys = keys;
         _literalPaths = literalPaths;
     }
 
@@ -72,7 +76,8 @@ internal sealed class RouteTable
             return c != 0 ? c : fileIndex[a.Second].CompareTo(fileIndex[b.Second]);
         });
         conflicts = found.AsReadOnly();
-        return new RouteTable(root, LiteralPathIndex.Build(literalPaths));
+        TrieNode[] nodes = RouteNode.Flatten(root, out TrieEdge[] edges, out byte[] keys);
+        return new RouteTable(nodes, edges, keys, LiteralPathIndex.Build(literalPaths.ToDictionary(pair => pair.Key, pair => pair.Value.Terminal, StringComparer.Ordinal)));
     }
 
     /// <param name="host">the Host header (or authority) as received, possibly with a port</param>
@@ -83,9 +88,9 @@ internal sealed class RouteTable
     public RouteMatchStatus Match(ReadOnlySpan<byte> host, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, ref RouteValues values, out RouteModel? route)
     {
         var visitor = new MatchVisitor(host, method);
-        RouteNode? exact = _literalPaths?.Find(path);
-        if ((exact is not null && Visit(exact.Terminal, ref visitor))
-            || (path.Length > 0 && path[0] == (byte)'/' && Search(_root, path, 0, 0, ref values, ref visitor)))
+        RouteEntry[]? exact = _literalPaths is { } literalPaths && literalPaths.MayContain(path.Length) ? literalPaths.Find(path) : null;
+        if ((exact is not null && Visit(exact, ref visitor))
+            || (path.Length > 0 && path[0] == (byte)'/' && Search(0, path, 0, 0, ref values, ref visitor)))
         {
             RouteEntry found = visitor.Found!;
             values.SetCount(found.ParameterCount);
@@ -109,25 +114,29 @@ internal sealed class RouteTable
         RouteValues scratch = default;
         if (path.Length > 0 && path[0] == (byte)'/')
         {
-            Search(_root, path, 0, 0, ref scratch, ref visitor);
+            Search(0, path, 0, 0, ref scratch, ref visitor);
         }
 
         return visitor.Overflow ? -1 : visitor.Written;
     }
 
+    /// <param name="offset">the byte offset in the node array of the node to search from</param>
     /// <param name="position">the index of the '/' before the next segment, or path.Length when none is left</param>
-    /// <param name="parameterIndex">how many parameters were captured on the way to <paramref name="node"/></param>
+    /// <param name="parameterIndex">how many parameters were captured on the way to the node</param>
     /// <returns>true when the visitor stopped the walk</returns>
     /// <remarks>
     /// Recurses only where the walk may have to come back: into the literal child when the node also has a
     /// parameter or catch-all alternative, into the parameter child when a catch-all remains. The last
     /// alternative of a node is taken by looping, so a walk down a plain chain of segments makes no call.
     /// </remarks>
-    private static bool Search<TVisitor>(RouteNode node, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
+    private bool Search<TVisitor>(int offset, ReadOnlySpan<byte> path, int position, int parameterIndex, ref RouteValues values, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
+        // Node offsets come from the compiled arrays themselves, so they are in bounds.
+        ref TrieNode nodes = ref MemoryMarshal.GetArrayDataReference(_nodes);
         while (true)
         {
+            ref readonly TrieNode node = ref Unsafe.AddByteOffset(ref nodes, (nuint)(uint)offset);
             if (position == path.Length)
             {
                 if (Visit(node.Terminal, ref visitor))
@@ -146,51 +155,60 @@ internal sealed class RouteTable
             }
 
             int start = position + 1;
+            if (node.FirstLength < 0 && node.Parameter == 0)
+            {
+                // No literal or parameter child: only a catch-all can take the rest, so where the segment ends
+                // does not matter.
+                if (node.HasCatchAll)
+                {
+                    values.Set(parameterIndex, start, path.Length - start);
+                    return Visit(node.CatchAll, ref visitor);
+                }
+
+                return false;
+            }
+
+            ulong word = SegmentWord(path, start);
+            ulong head = word & node.FastMask;
+            if (head == node.FastSlash || (head == node.FastEnd && start + node.FirstLength == path.Length))
+            {
+                offset = node.FirstChild;
+                position = start + node.FirstLength;
+                continue;
+            }
+
+            // Segments are short: the word finds a '/' in it (SWAR zero-byte test on word ^ "////////"; its lowest
+            // flagged byte is exact, and the zero bytes past the path's end are never flagged) and is the
+            // segment's prefix for the literal lookup.
             int end;
             ulong prefix;
-            int remaining = path.Length - start;
-            if (path.Length >= sizeof(ulong) && remaining > 0)
+            ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
+            ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
+            if (slashes != 0)
             {
-                // Segments are short: one 8-byte load finds a '/' in it (SWAR zero-byte test on word ^ "////////";
-                // its lowest flagged byte is exact) and is the segment's prefix for the literal lookup. Near the
-                // end of the path the load takes the path's last 8 bytes and shifts the ones before start out,
-                // which leaves zero bytes (never flagged as '/') above the path's end.
-                // Both loads are in bounds by the checks above (path.Length >= 8), so they skip the span's.
-                ref byte first = ref MemoryMarshal.GetReference(path);
-                ulong word = remaining >= sizeof(ulong)
-                    ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, start))
-                    : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, path.Length - sizeof(ulong))) >> ((sizeof(ulong) - remaining) * 8);
-                ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
-                ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
-                if (slashes != 0)
-                {
-                    int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
-                    end = start + bytes;
-                    prefix = word & ((1UL << (bytes * 8)) - 1);
-                }
-                else
-                {
-                    end = remaining > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
-                    prefix = word;
-                }
+                int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
+                end = start + bytes;
+                prefix = word & ((1UL << (bytes * 8)) - 1);
             }
             else
             {
-                end = EndOfSegment(path, start);
-                prefix = RouteNode.SegmentPrefix(path, start, end - start);
+                end = path.Length - start > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
+                prefix = word;
             }
 
             int length = end - start;
             bool hasCatchAll = node.HasCatchAll;
 
             // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
-            RouteNode? parameter = length > 0 ? node.Parameter : null;
-            RouteNode? literal = node.FindLiteral(path, start, length, prefix);
-            if (literal is not null)
+            int parameter = length > 0 ? node.Parameter : 0;
+            int literal = node.FirstPrefix == prefix && node.FirstLength == length && TailEquals(path, start, length, node.FirstTail)
+                ? node.FirstChild
+                : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
+            if (literal != 0)
             {
-                if (parameter is null && !hasCatchAll)
+                if (parameter == 0 && !hasCatchAll)
                 {
-                    node = literal;
+                    offset = literal;
                     position = end;
                     continue;
                 }
@@ -201,12 +219,12 @@ internal sealed class RouteTable
                 }
             }
 
-            if (parameter is not null)
+            if (parameter != 0)
             {
                 values.Set(parameterIndex, start, length);
                 if (!hasCatchAll)
                 {
-                    node = parameter;
+                    offset = parameter;
                     position = end;
                     parameterIndex++;
                     continue;
@@ -226,6 +244,71 @@ internal sealed class RouteTable
 
             return false;
         }
+    }
+
+    /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int FindOther(in TrieNode node, ReadOnlySpan<byte> path, int start, int length, ulong prefix)
+    {
+        if (node.Others > 0)
+        {
+            foreach (ref readonly TrieEdge edge in _edges.AsSpan(node.EdgeStart, node.Others))
+            {
+                if (edge.Prefix == prefix && edge.Length == length && TailEquals(path, start, length, edge.Tail))
+                {
+                    return edge.Child;
+                }
+            }
+
+            return 0;
+        }
+
+        int shift = -node.Others;
+        Span<TrieEdge> slots = _edges.AsSpan(node.EdgeStart, 1 << (64 - shift));
+        int mask = slots.Length - 1;
+        int slot = TrieEdge.Slot(path, start, length, prefix, shift);
+        while (true)
+        {
+            ref readonly TrieEdge edge = ref slots[slot];
+            if (edge.Child == 0)
+            {
+                return 0;
+            }
+
+            if (edge.Prefix == prefix && edge.Length == length && TailEquals(path, start, length, edge.Tail))
+            {
+                return edge.Child;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// <summary>Bytes past the 8 that the prefix compared, against the key's in the blob from <paramref name="tail"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TailEquals(ReadOnlySpan<byte> path, int start, int length, int tail)
+        => length <= sizeof(ulong)
+            || path.Slice(start + sizeof(ulong), length - sizeof(ulong)).SequenceEqual(_keys.AsSpan(tail, length - sizeof(ulong)));
+
+    /// <summary>
+    /// The 8 bytes of <paramref name="path"/> from <paramref name="start"/> as a little-endian integer, zero
+    /// past the path's end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SegmentWord(ReadOnlySpan<byte> path, int start)
+    {
+        int remaining = path.Length - start;
+        if (path.Length < sizeof(ulong) || remaining == 0)
+        {
+            return TrieEdge.SegmentPrefix(path, start, remaining);
+        }
+
+        // One 8-byte load; near the end of the path it takes the path's last 8 bytes and shifts the ones before
+        // start out. Both loads are in bounds by the check above (path.Length >= 8), so they skip the span's.
+        ref byte first = ref MemoryMarshal.GetReference(path);
+        return remaining >= sizeof(ulong)
+            ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, start))
+            : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, path.Length - sizeof(ulong))) >> ((sizeof(ulong) - remaining) * 8);
     }
 
     private static int EndOfSegment(ReadOnlySpan<byte> path, int from)
@@ -273,6 +356,13 @@ internal sealed class RouteTable
 
         public bool Visit(RouteEntry entry)
         {
+            if (entry.TakesAll)
+            {
+                HostMatched = true;
+                Found = entry;
+                return true;
+            }
+
             if (entry.HostKind != HostPatternKind.Any)
             {
                 if (!_hostStripped)
