@@ -31,6 +31,15 @@ for proj in tests/*/*.csproj; do
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" "$@" || test_rc=$?
 done
 
+# The gateway's functional tests once more over the other transport: epoll is the default on Linux,
+# Kestrel's sockets transport is what FASTGATE_TRANSPORT=sockets (and every other OS) runs.
+if [[ "$(uname -s)" == Linux ]]; then
+  echo "== FastGate.FunctionalTests (FASTGATE_TRANSPORT=sockets)"
+  FASTGATE_TRANSPORT=sockets dotnet test tests/FastGate.FunctionalTests/FastGate.FunctionalTests.csproj -c Release --no-build --nologo \
+    --results-directory "$results" --blame-hang-timeout 5m \
+    --logger "trx;LogFileName=FastGate.FunctionalTests.sockets.trx" --logger "console;verbosity=normal" "$@" || test_rc=$?
+fi
+
 summary=$(python3 - "$results" <<'PY'
 import glob, os, sys
 import xml.etree.ElementTree as ET
