@@ -18,6 +18,16 @@ internal static unsafe class EpollSocketIo
     [ThreadStatic]
     private static MemoryHandle[]? t_pins;
 
+    /// <summary>Sets O_NONBLOCK on <paramref name="fd"/> (fcntl(2) F_GETFL, F_SETFL); throws an <see cref="IOException"/> on failure.</summary>
+    public static void MakeNonBlocking(int fd)
+    {
+        int flags = LinuxNative.Fcntl(fd, LinuxNative.FGetFl, 0);
+        if (flags < 0 || LinuxNative.Fcntl(fd, LinuxNative.FSetFl, flags | LinuxNative.ONonblock) < 0)
+        {
+            throw new IOException($"fcntl: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+    }
+
     public static int Receive(int fd, Span<byte> buffer, out int errno)
     {
         nint received;

@@ -20,6 +20,11 @@ internal static unsafe partial class LinuxNative
     public const uint EpollEt = 1u << 31;
 
     public const int EfdNonblock = 0x800;
+
+    // fcntl(2) file status flags (x86-64 and arm64 values).
+    public const int FGetFl = 3;
+    public const int FSetFl = 4;
+    public const int ONonblock = 0x800;
     public const int EfdCloexec = 0x80000;
 
     /// <summary>MSG_NOSIGNAL (man 2 send): a write to a peer that closed fails with EPIPE instead of raising SIGPIPE.</summary>
@@ -91,6 +96,10 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int fd, MessageHeader* message, int flags);
+
+    /// <summary>fcntl(2) with an int argument (the only form used here).</summary>
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);

@@ -79,7 +79,9 @@ internal sealed class EpollListener : IConnectionListener
 
             try
             {
-                accepted.Blocking = false;
+                // O_NONBLOCK set on the fd itself: Socket.Blocking = false would also build .NET's async
+                // context for a socket that never starts an async operation (152 B per connection).
+                EpollSocketIo.MakeNonBlocking((int)accepted.SafeHandle.DangerousGetHandle());
                 if (accepted.ProtocolType == ProtocolType.Tcp)
                 {
                     accepted.NoDelay = true;
