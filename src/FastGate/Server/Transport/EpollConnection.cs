@@ -37,7 +37,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private readonly TaskCompletionSource _fdClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _id;
     private GCHandle _handle;
-    private Task _processing = Task.CompletedTask;
+    private int _running;
     private Exception? _shutdownReason;
     private int _shutdown;
     private string? _connectionId;
@@ -110,15 +110,16 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
         // The loops' continuations run on the loop thread: they must not carry the accepting
         // context's execution context there.
+        _running = 2;
         if (ExecutionContext.IsFlowSuppressed())
         {
-            _processing = RunAsync();
+            StartLoops();
             return;
         }
 
         using (ExecutionContext.SuppressFlow())
         {
-            _processing = RunAsync();
+            StartLoops();
         }
     }
 
@@ -136,20 +137,25 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         // The pipes' app ends, not Transport: TLS replaces Transport with its own pipe.
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _output.Writer.CompleteAsync().ConfigureAwait(false);
-        await _processing.ConfigureAwait(false);
+        await _fdClosed.Task.ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task RunAsync()
+    /// <summary>The two loops report their ends (<see cref="IEpollChannelOwner"/>); the second end closes the fd.</summary>
+    private void StartLoops()
     {
-        var receiving = _channel.ReceiveAsync(_input.Writer);
-        var sending = _channel.SendAsync(_output.Reader);
-        await receiving.ConfigureAwait(false);
-        await sending.ConfigureAwait(false);
-        // The handle is freed on the loop thread, between two epoll_wait batches, so no event of
-        // this batch can still refer to it.
-        _loop.Schedule(static state => ((EpollConnection)state!).CloseOnLoop(), this);
-        await _fdClosed.Task.ConfigureAwait(false);
+        _ = _channel.ReceiveAsync(_input.Writer);
+        _ = _channel.SendAsync(_output.Reader);
+    }
+
+    private void LoopEnded()
+    {
+        if (Interlocked.Decrement(ref _running) == 0)
+        {
+            // The handle is freed on the loop thread, between two epoll_wait batches, so no event of
+            // this batch can still refer to it.
+            _loop.Schedule(static state => ((EpollConnection)state!).CloseOnLoop(), this);
+        }
     }
 
     private void CloseOnLoop()
@@ -166,6 +172,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         writer.Complete(Volatile.Read(ref _shutdownReason) ?? (errno != 0 ? TransportError(errno, "recv") : error));
         // Token callbacks are the app's code: run them off the loop thread.
         ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), _closed, preferLocal: false);
+        LoopEnded();
     }
 
     void IEpollChannelOwner.OnSendEnded(PipeReader reader, int errno, Exception? error)
@@ -174,6 +181,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         reader.Complete(error);
         // A receive loop paused on a full input pipe gives up.
         _input.Writer.CancelPendingFlush();
+        LoopEnded();
     }
 
     /// <summary>
