@@ -57,15 +57,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         _output = new Pipe(settings.Output);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
 
-        var features = new FeatureCollection();
-        features.Set<IConnectionIdFeature>(this);
-        features.Set<IConnectionTransportFeature>(this);
-        features.Set<IConnectionItemsFeature>(this);
-        features.Set<IConnectionLifetimeFeature>(this);
-        features.Set<IConnectionEndPointFeature>(this);
-        features.Set<IMemoryPoolFeature>(this);
-        features.Set<IEpollLoopFeature>(this);
-        Features = features;
+        Features = new EpollConnectionFeatures(this);
     }
 
     public override string ConnectionId

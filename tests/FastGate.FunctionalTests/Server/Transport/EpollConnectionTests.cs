@@ -39,6 +39,37 @@ public sealed class EpollConnectionTests
     }
 
     [Fact]
+    public async Task Features_set_by_others_take_precedence_over_the_connections_own_and_enumerate_once()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // epoll is Linux only
+        }
+
+        await using var accepted = await AcceptedPair.OpenAsync();
+        var features = accepted.Connection.Features;
+        int revision = features.Revision;
+        var items = new ItemsFeature();
+
+        features.Set<IConnectionItemsFeature>(items);
+        features.Set<IConnectionEndPointFeature>(null);
+        features.Set<IConnectionHeartbeatFeature>(null);
+
+        Assert.Same(items, features.Get<IConnectionItemsFeature>());
+        Assert.Null(features.Get<IConnectionEndPointFeature>());
+        Assert.Null(features[typeof(IConnectionEndPointFeature)]);
+        Assert.Same(accepted.Connection, features.Get<IConnectionIdFeature>());
+        Assert.Null(features.Get<IConnectionHeartbeatFeature>());
+        Assert.Equal(revision + 3, features.Revision);
+        var listed = features.ToDictionary(pair => pair.Key, pair => pair.Value);
+        Assert.Same(items, listed[typeof(IConnectionItemsFeature)]);
+        Assert.Same(accepted.Connection, listed[typeof(IMemoryPoolFeature)]);
+        Assert.False(listed.ContainsKey(typeof(IConnectionEndPointFeature)));
+        Assert.False(listed.ContainsKey(typeof(IConnectionHeartbeatFeature)));
+        Assert.Equal(features.Count(), listed.Count);
+    }
+
+    [Fact]
     public async Task A_client_fin_completes_the_input_and_fires_connection_closed_while_output_still_flows()
     {
         if (!OperatingSystem.IsLinux())
@@ -224,5 +255,10 @@ public sealed class EpollConnectionTests
 
             received.Write(buffer, 0, read);
         }
+    }
+
+    private sealed class ItemsFeature : IConnectionItemsFeature
+    {
+        public IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
     }
 }
