@@ -79,13 +79,12 @@ public sealed class EpollConnectionTests
 
         await using var accepted = await AcceptedPair.OpenAsync();
         var (client, connection) = (accepted.Client, accepted.Connection);
-        var closed = new TaskCompletionSource();
-        connection.ConnectionClosed.Register(() => closed.TrySetResult());
+        var closed = WhenClosed(connection);
 
         await client.SendAsync("last words"u8.ToArray());
         client.Shutdown(SocketShutdown.Send);
         var input = await ReadToEndAsync(connection.Transport.Input);
-        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await closed.WaitAsync(TimeSpan.FromSeconds(5));
         // Half-closed: the answer still reaches the client, then the FIN.
         await connection.Transport.Output.WriteAsync("answer"u8.ToArray());
         await connection.Transport.Output.CompleteAsync();
@@ -104,15 +103,14 @@ public sealed class EpollConnectionTests
 
         await using var accepted = await AcceptedPair.OpenAsync();
         var (client, connection) = (accepted.Client, accepted.Connection);
-        var closed = new TaskCompletionSource();
-        connection.ConnectionClosed.Register(() => closed.TrySetResult());
+        var closed = WhenClosed(connection);
 
         var reason = new ConnectionAbortedException("test abort");
         connection.Abort(reason);
 
         var thrown = await Assert.ThrowsAsync<ConnectionAbortedException>(async () => await ReadToEndAsync(connection.Transport.Input));
         Assert.Same(reason, thrown);
-        await closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await closed.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Empty(await ReceiveToEndAsync(client));
     }
 
@@ -189,6 +187,14 @@ public sealed class EpollConnectionTests
                 return;
             }
         }
+    }
+
+    /// <summary>Completes when the transport fires the connection's ConnectionClosed token.</summary>
+    private static Task WhenClosed(ConnectionContext connection)
+    {
+        var closed = new TaskCompletionSource();
+        connection.ConnectionClosed.Register(() => closed.TrySetResult());
+        return closed.Task;
     }
 
     /// <summary>A one-loop transport, its listener, a connected plain client, and the connection it accepted.</summary>
