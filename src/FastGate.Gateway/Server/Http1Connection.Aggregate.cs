@@ -26,9 +26,9 @@ internal sealed partial class Http1Connection : IStreamingBodySink
     private ValueTask<bool> ComposeAsync(GatewayModel model, RouteModel route, RouteValues values)
     {
         _composedLimits = model.Limits;
-        _composedChunked = _request.Version == Http1Version.Http11;
+        _composedChunked = Request.Version == Http1Version.Http11;
         // A HEAD gets the head a GET would, and no body (RFC 9110 section 9.3.2).
-        _composedHead = _request.IsHead;
+        _composedHead = Request.IsHead;
         _composedKeepAlive = _composedChunked && ClientWantsKeepAlive && !_closeRequested && !_runtime.IsStopping;
         return route.Action == RouteAction.Aggregate
             ? AggregateAsync(model, route.Aggregate!, values)
@@ -39,9 +39,9 @@ internal sealed partial class Http1Connection : IStreamingBodySink
     private async ValueTask<bool> AggregateAsync(GatewayModel model, AggregateModel aggregate, RouteValues values)
     {
         // The parts carry no body; a body the client sent is not read, so the connection cannot go on.
-        _composedKeepAlive &= !_request.HasBody;
-        var commonFields = CompositionRequest.CommonPartFields(_request, _peer, _policy, _phases.ValidatedClaims, RequestId);
-        var parts = CompositionRequest.Parts(_runtime, aggregate, _request, values, _peer, commonFields);
+        _composedKeepAlive &= !Request.HasBody;
+        var commonFields = CompositionRequest.CommonPartFields(Request, _peer, _policy, State.Phases.ValidatedClaims, RequestId);
+        var parts = CompositionRequest.Parts(_runtime, aggregate, Request, values, _peer, commonFields);
 
         var result = await new ResponseMerger(this).RunAsync(parts, aggregate.Timeout, model.Limits.IdleTimeout, _context.ConnectionClosed).ConfigureAwait(false);
 

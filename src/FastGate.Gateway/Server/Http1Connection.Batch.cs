@@ -36,7 +36,7 @@ internal sealed partial class Http1Connection
 
         // The body was read to its end: the connection may go on after a refusal.
         bool keepAlive = ClientWantsKeepAlive && !_closeRequested;
-        var credentials = CompositionRequest.BatchCredentials(_request, _peer, RequestId);
+        var credentials = CompositionRequest.BatchCredentials(Request, _peer, RequestId);
         if (CompositionRequest.ParseBatch(body.WrittenSpan, batch, credentials, out var requests) is { } refusal)
         {
             return await AnswerProblemAsync(refusal, keepAlive).ConfigureAwait(false);
@@ -56,7 +56,7 @@ internal sealed partial class Http1Connection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<BodyCopy> ReadWholeBodyAsync(LimitsModel limits, ArrayBufferWriter<byte> body)
     {
-        if (!_request.HasBody)
+        if (!Request.HasBody)
         {
             return BodyCopy.Complete;
         }
@@ -66,7 +66,7 @@ internal sealed partial class Http1Connection
             return BodyCopy.ClientFailed;
         }
 
-        var state = new ClientBody(_request);
+        var state = new ClientBody(Request);
         var sink = new BufferBodySink(body);
         while (true)
         {

@@ -29,7 +29,7 @@ internal sealed partial class Http1Connection
     private async ValueTask<BodyCheck> PrevalidateChunkedBodyAsync(LimitsModel limits)
     {
         ReadResult result;
-        if (_request.ExpectContinue)
+        if (Request.ExpectContinue)
         {
             if (!_input.TryRead(out result))
             {
@@ -77,7 +77,7 @@ internal sealed partial class Http1Connection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendContinueIfExpectedAsync()
     {
-        if (!_request.ExpectContinue || _request.Version != Http1Version.Http11)
+        if (!Request.ExpectContinue || Request.Version != Http1Version.Http11)
         {
             return true;
         }
@@ -110,8 +110,8 @@ internal sealed partial class Http1Connection
                 return BodyCopy.ClientFailed;
             }
 
-            var body = new ClientBody(_request);
-            var sink = new UpstreamBodySink(upstream, _request.IsChunked);
+            var body = new ClientBody(Request);
+            var sink = new UpstreamBodySink(upstream, Request.IsChunked);
             while (true)
             {
                 if (await ReadClientBodyAsync(limits).ConfigureAwait(false) is not { } result)
@@ -175,7 +175,7 @@ internal sealed partial class Http1Connection
         where TSink : struct, IClientBodySink
     {
         var buffer = result.Buffer;
-        if (!_request.IsChunked)
+        if (!Request.IsChunked)
         {
             var slice = buffer.Length > body.Remaining ? buffer.Slice(0, body.Remaining) : buffer;
             sink.OnData(slice);
@@ -257,11 +257,11 @@ internal sealed partial class Http1Connection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseHeadStatus> ReadFinalResponseHeadAsync(UpstreamConnection connection)
     {
-        _response.Begin(UpstreamForwarder.MaxResponseHead);
+        Response.Begin(UpstreamForwarder.MaxResponseHead);
         bool afterInterim = false;
         while (true)
         {
-            var head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim).ConfigureAwait(false);
+            var head = await State.Forwarder.ReadResponseHeadAsync(connection, Response, afterInterim).ConfigureAwait(false);
             if (head != ResponseHeadStatus.Interim)
             {
                 return head;
@@ -269,7 +269,7 @@ internal sealed partial class Http1Connection
 
             // Interim answers (RFC 9110 section 15.2): 100 was for the gateway, which answered the
             // client's expectation itself; others (103 Early Hints) go to an HTTP/1.1 client.
-            if (_response.StatusCode != 100 && _request.Version == Http1Version.Http11)
+            if (Response.StatusCode != 100 && Request.Version == Http1Version.Http11)
             {
                 var cursor = new Protocols.Buffers.BufferCursor(_output, 512);
                 WriteStatusLine(ref cursor);
@@ -283,7 +283,7 @@ internal sealed partial class Http1Connection
                 }
             }
 
-            _response.Reset();
+            Response.Reset();
             afterInterim = true;
         }
     }
@@ -298,7 +298,7 @@ internal sealed partial class Http1Connection
         }
 
         var input = connection.Input;
-        long remaining = _response.ContentLength;
+        long remaining = Response.ContentLength;
         // Trailer fields go to a client that gets the body chunked; an HTTP/1.0 client cannot take them.
         var decoder = new Http1ChunkedDecoder { CaptureTrailers = chunkToClient };
         bool lastChunkWritten = false;
@@ -306,7 +306,7 @@ internal sealed partial class Http1Connection
         {
             while (true)
             {
-                if (await _forwarder.ReadBodyAsync(input, limits.IdleTimeout).ConfigureAwait(false) is not { } result)
+                if (await State.Forwarder.ReadBodyAsync(input, limits.IdleTimeout).ConfigureAwait(false) is not { } result)
                 {
                     return BodyCopy.UpstreamFailed;
                 }
@@ -432,11 +432,11 @@ internal sealed partial class Http1Connection
         WriteStatusLine(ref cursor);
         WriteResponseFields(ref cursor);
         cursor.Write("Connection: Upgrade\r\n"u8);
-        for (int i = 0; i < _response.HeaderCount; i++)
+        for (int i = 0; i < Response.HeaderCount; i++)
         {
-            if (_response.Header(i).Kind == Protocols.Text.KnownHeader.Upgrade)
+            if (Response.Header(i).Kind == Protocols.Text.KnownHeader.Upgrade)
             {
-                cursor.WriteField("Upgrade"u8, _response.HeaderValue(i));
+                cursor.WriteField("Upgrade"u8, Response.HeaderValue(i));
             }
         }
 

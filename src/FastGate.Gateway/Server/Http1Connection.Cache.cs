@@ -17,20 +17,18 @@ namespace FastGate.Gateway.Server;
 /// </summary>
 internal sealed partial class Http1Connection
 {
-    private readonly RequestCache _cache = new();
-
     /// <summary>Answers from the cache when a fresh entry exists.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<CacheOutcome> TryAnswerFromCacheAsync(RoutePolicy policy)
     {
-        var entry = await _cache.FindAsync(policy, _request).ConfigureAwait(false);
+        var entry = await State.Cache.FindAsync(policy, Request).ConfigureAwait(false);
         if (entry is null)
         {
             return CacheOutcome.Miss;
         }
 
         bool keepAlive = CanKeepAliveAfterProblem;
-        WriteCachedResponse(_output, entry, keepAlive, _request.Version == Http1Version.Http10, _request.IsHead, RequestId, Stopwatch.GetTimestamp());
+        WriteCachedResponse(_output, entry, keepAlive, Request.Version == Http1Version.Http10, Request.IsHead, RequestId, Stopwatch.GetTimestamp());
         _runtime.Metrics.OnResponse(entry.StatusCode);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return keepAlive && !flush.IsCompleted && !flush.IsCanceled ? CacheOutcome.AnsweredKeepAlive : CacheOutcome.AnsweredClose;
@@ -80,11 +78,11 @@ internal sealed partial class Http1Connection
         cursor.Commit();
     }
 
-    private void TapResponseHead() => _cache.TapHead(_response);
+    private void TapResponseHead() => State.Cache.TapHead(Response);
 
-    private void TapResponseBody(in ReadOnlySequence<byte> data) => _cache.TapBody(data);
+    private void TapResponseBody(in ReadOnlySequence<byte> data) => State.Cache.TapBody(data);
 
-    private void CompleteCacheFill() => _cache.Complete();
+    private void CompleteCacheFill() => State.Cache.Complete();
 
-    private void AbandonCacheFill() => _cache.Abandon();
+    private void AbandonCacheFill() => State.Cache.Abandon();
 }

@@ -19,15 +19,15 @@ internal sealed partial class Http1Connection
 
 
     private bool ClientWantsKeepAlive =>
-        !_request.ConnectionClose && (_request.Version == Http1Version.Http11 || _request.ConnectionKeepAlive);
+        !Request.ConnectionClose && (Request.Version == Http1Version.Http11 || Request.ConnectionKeepAlive);
 
-    private bool IsUpgradeRequest => _request.IsUpgrade;
+    private bool IsUpgradeRequest => Request.IsUpgrade;
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(GatewayModel model, RouteModel route, RouteValues values)
     {
         var limits = model.Limits;
-        if (_request.IsChunked)
+        if (Request.IsChunked)
         {
             var check = await PrevalidateChunkedBodyAsync(limits).ConfigureAwait(false);
             if (check != BodyCheck.Valid)
@@ -38,29 +38,29 @@ internal sealed partial class Http1Connection
             }
         }
 
-        var result = await _forwarder.ForwardAsync(model, route, values, this).ConfigureAwait(false);
+        var result = await State.Forwarder.ForwardAsync(model, route, values, this).ConfigureAwait(false);
         return result switch
         {
             ExchangeResult.CompletedKeepAlive => !_closeRequested,
             ExchangeResult.CompletedClose or ExchangeResult.Abort => false,
-            _ => await AnswerProblemAsync(_forwarder.Problem, CanKeepAliveAfterProblem && _forwarder.Problem != GatewayProblem.MalformedRequest).ConfigureAwait(false),
+            _ => await AnswerProblemAsync(State.Forwarder.Problem, CanKeepAliveAfterProblem && State.Forwarder.Problem != GatewayProblem.MalformedRequest).ConfigureAwait(false),
         };
     }
 
-    ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _peer.HashKey(upstream, _request);
+    ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _peer.HashKey(upstream, Request);
 
     ValueTask<BodyCopy> IUpstreamExchange.SendBodyAsync(UpstreamConnection connection) =>
-        SendRequestBodyAsync(_forwarder.Model!.Limits, connection);
+        SendRequestBodyAsync(State.Forwarder.Model!.Limits, connection);
 
     /// <summary>One attempt: request out, response back.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<ExchangeResult> ExchangeAsync(UpstreamConnection connection)
     {
-        var model = _forwarder.Model!;
+        var model = State.Forwarder.Model!;
         var pool = connection.Endpoint.Pool;
-        _forwarder.WriteRequestHead(connection, _request, _peer, RequestId, _policy, _phases.ValidatedClaims);
+        State.Forwarder.WriteRequestHead(connection, Request, _peer, RequestId, _policy, State.Phases.ValidatedClaims);
 
-        if (await _forwarder.SendRequestAsync(connection, _request, this).ConfigureAwait(false) is { } failed)
+        if (await State.Forwarder.SendRequestAsync(connection, Request, this).ConfigureAwait(false) is { } failed)
         {
             return failed;
         }
@@ -70,29 +70,29 @@ internal sealed partial class Http1Connection
         if (head != ResponseHeadStatus.Final)
         {
             pool.Discard(connection);
-            return _forwarder.OnHeadFailure(head, mayRetry: !_request.HasBody && _request.IsIdempotent);
+            return State.Forwarder.OnHeadFailure(head, mayRetry: !Request.HasBody && Request.IsIdempotent);
         }
 
         // The route timeout bounds the wait for the response head; the body is bounded per read.
-        _forwarder.Disarm();
+        State.Forwarder.Disarm();
 
-        if (_response.StatusCode == 101)
+        if (Response.StatusCode == 101)
         {
             if (!IsUpgradeRequest)
             {
                 pool.Discard(connection);
-                return _forwarder.Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.MalformedResponse);
+                return State.Forwarder.Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.MalformedResponse);
             }
 
             await TunnelAsync(connection).ConfigureAwait(false);
             return ExchangeResult.Abort;
         }
 
-        var framing = _response.Framing(_request.IsHead);
+        var framing = Response.Framing(Request.IsHead);
         bool clientKeepAlive = ClientWantsKeepAlive && !_closeRequested && !_runtime.IsStopping;
         // An HTTP/1.0 client cannot receive chunked: a body of unknown length ends with the connection.
         bool chunkToClient = framing is ResponseFraming.Chunked or ResponseFraming.CloseDelimited;
-        if (chunkToClient && _request.Version == Http1Version.Http10)
+        if (chunkToClient && Request.Version == Http1Version.Http10)
         {
             chunkToClient = false;
             clientKeepAlive = false;
@@ -100,7 +100,7 @@ internal sealed partial class Http1Connection
 
         TapResponseHead();
         WriteResponseHead(framing, chunkToClient, clientKeepAlive);
-        _runtime.Metrics.OnResponse(_response.StatusCode);
+        _runtime.Metrics.OnResponse(Response.StatusCode);
 
         var copy = await RelayResponseBodyAsync(model.Limits, connection, framing, chunkToClient).ConfigureAwait(false);
         if (copy != BodyCopy.Complete)
@@ -118,7 +118,7 @@ internal sealed partial class Http1Connection
         }
 
         CompleteCacheFill();
-        if (framing != ResponseFraming.CloseDelimited && _response.AllowsReuse && !UpstreamForwarder.HasStrayBytes(connection))
+        if (framing != ResponseFraming.CloseDelimited && Response.AllowsReuse && !UpstreamForwarder.HasStrayBytes(connection))
         {
             pool.Return(connection);
         }
@@ -140,16 +140,16 @@ internal sealed partial class Http1Connection
         {
             case ResponseFraming.ContentLength:
                 cursor.Write("Content-Length: "u8);
-                cursor.WriteDecimal(_response.ContentLength);
+                cursor.WriteDecimal(Response.ContentLength);
                 cursor.Write("\r\n"u8);
                 break;
             case ResponseFraming.NoBody:
                 // A HEAD or 304 answer may state the length the body would have (RFC 9110 sections
                 // 8.6 and 15.4.5); a 204 never does.
-                if (_response.ContentLength >= 0 && _response.StatusCode != 204 && _response.StatusCode >= 200)
+                if (Response.ContentLength >= 0 && Response.StatusCode != 204 && Response.StatusCode >= 200)
                 {
                     cursor.Write("Content-Length: "u8);
-                    cursor.WriteDecimal(_response.ContentLength);
+                    cursor.WriteDecimal(Response.ContentLength);
                     cursor.Write("\r\n"u8);
                 }
 
@@ -172,7 +172,7 @@ internal sealed partial class Http1Connection
         {
             cursor.Write("Connection: close\r\n"u8);
         }
-        else if (_request.Version == Http1Version.Http10)
+        else if (Request.Version == Http1Version.Http10)
         {
             cursor.Write("Connection: keep-alive\r\n"u8);
         }
@@ -184,19 +184,19 @@ internal sealed partial class Http1Connection
     private void WriteStatusLine(ref BufferCursor cursor)
     {
         cursor.Write("HTTP/1.1 "u8);
-        cursor.WriteDecimal(_response.StatusCode);
+        cursor.WriteDecimal(Response.StatusCode);
         cursor.Write((byte)' ');
-        cursor.Write(_response.ReasonPhrase);
+        cursor.Write(Response.ReasonPhrase);
         cursor.Write("\r\n"u8);
     }
 
     private void WriteResponseFields(ref BufferCursor cursor)
     {
-        for (int i = 0; i < _response.HeaderCount; i++)
+        for (int i = 0; i < Response.HeaderCount; i++)
         {
-            if (!_response.StaysBehind(i))
+            if (!Response.StaysBehind(i))
             {
-                cursor.WriteField(_response.HeaderName(i), _response.HeaderValue(i));
+                cursor.WriteField(Response.HeaderName(i), Response.HeaderValue(i));
             }
         }
     }

@@ -34,14 +34,11 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
     private readonly ConnectionContext _context;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
-    private readonly RequestHead _request = new();
-    private readonly Upstream.ResponseHead _response = new();
-
     private readonly ClientPeer _peer;
-    private readonly RequestPhases _phases;
-    private readonly UpstreamForwarder _forwarder;
 
-    private readonly byte[] _requestId = new byte[128];
+    // The request's objects, rented from Http1RequestState's pool for one request and returned after
+    // it: null while the connection waits for its next head. Read by the heartbeat thread, hence volatile.
+    private volatile Http1RequestState? _state;
     private int _requestIdLength;
 
     // Deadlines, in Environment.TickCount64 milliseconds; written by the connection, read by the heartbeat.
@@ -60,12 +57,15 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         _input = context.Transport.Input;
         _output = context.Transport.Output;
         _peer = new ClientPeer(runtime, context);
-        _request.IsHttps = _peer.IsHttps;
-        _phases = new RequestPhases(runtime, _peer);
-        _forwarder = new UpstreamForwarder(runtime);
     }
 
-    private ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
+    private Http1RequestState State => _state!;
+
+    private RequestHead Request => State.Request;
+
+    private Upstream.ResponseHead Response => State.Response;
+
+    private ReadOnlySpan<byte> RequestId => State.RequestId.AsSpan(0, _requestIdLength);
 
     public async Task RunAsync()
     {
@@ -103,7 +103,6 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         finally
         {
             _runtime.Heartbeat.Remove(this);
-            ReleaseBuffers();
             Dispose();
             _runtime.Metrics.OnConnectionClosed();
             await _output.CompleteAsync().ConfigureAwait(false);
@@ -111,7 +110,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         }
     }
 
-    public void Dispose() => _forwarder.Dispose();
+    /// <summary>Gives the request's objects back (the connection closed in the middle of a request).</summary>
+    public void Dispose() => ReturnState();
 
     private void BeginIdleWait()
     {
@@ -177,7 +177,9 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
             _output.CancelPendingFlush();
         }
 
-        _forwarder.OnHeartbeat(now);
+        // The state may already serve another connection's request: its forwarder's deadline is then that
+        // request's own, so checking it here is still right.
+        _state?.Forwarder.OnHeartbeat(now);
     }
 
     private void SetClientDeadline(WaitKind kind, TimeSpan timeout)
@@ -193,10 +195,25 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         _waitKind = WaitKind.None;
     }
 
-    private void ReleaseBuffers()
+    private void RentState()
     {
-        _request.Release();
-        _response.Release();
+        var state = Http1RequestState.Rent(_runtime);
+        state.Request.IsHttps = _peer.IsHttps;
+        _state = state;
+    }
+
+    /// <summary>Releases the request's buffers and gives its objects back to the pool.</summary>
+    private void ReturnState()
+    {
+        if (_state is not { } state)
+        {
+            return;
+        }
+
+        _state = null;
+        state.Request.Release();
+        state.Response.Release();
+        Http1RequestState.Return(state);
     }
 
     /// <summary>One request: read its head, answer it. False when the connection must close.</summary>
@@ -208,7 +225,8 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         var limits = model.Limits;
         _requestIdLength = 0;
         _policy = null;
-        _phases.Reset();
+        RentState();
+        State.Phases.Reset();
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
         try
         {
@@ -227,11 +245,11 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
             }
 
             _runtime.Metrics.OnRequest();
-            _request.Complete();
+            Request.Complete();
             SetRequestId();
 
             var values = default(RouteValues);
-            switch (RequestAdmission.Resolve(_request, model, ref values, out var route, out var refusal))
+            switch (RequestAdmission.Resolve(Request, model, ref values, out var route, out var refusal))
             {
                 case Admission.Refused:
                     return await RejectAsync(refusal).ConfigureAwait(false);
@@ -245,10 +263,10 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
             _policy = policy;
             if (policy is not null)
             {
-                var outcome = await _phases.RunAsync(policy, _request).ConfigureAwait(false);
+                var outcome = await State.Phases.RunAsync(policy, Request, _peer).ConfigureAwait(false);
                 if (!outcome.Proceed)
                 {
-                    return await AnswerProblemAsync(outcome.Problem, CanKeepAliveAfterProblem, _phases.Fields).ConfigureAwait(false);
+                    return await AnswerProblemAsync(outcome.Problem, CanKeepAliveAfterProblem, State.Phases.Fields).ConfigureAwait(false);
                 }
             }
 
@@ -272,7 +290,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         {
             // A fill the exchange did not complete (an error, a retry, a refusal) releases its waiters.
             AbandonCacheFill();
-            ReleaseBuffers();
+            ReturnState();
         }
     }
 
@@ -294,7 +312,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
     private async ValueTask<HeadStatus> ReadHeadAsync(Model.LimitsModel limits)
     {
         // WaitForRequestAsync saw the first byte: the head timeout runs from here.
-        _request.Begin(limits.MaxRequestHead + limits.MaxRequestTarget + 16);
+        Request.Begin(limits.MaxRequestHead + limits.MaxRequestTarget + 16);
         SetClientDeadline(WaitKind.Head, limits.RequestHeadTimeout);
 
         bool requestLineDone = false;
@@ -320,7 +338,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
             long left = budget - headBytes;
             bool trimmed = buffer.Length > left;
             var reader = new SequenceReader<byte>(trimmed ? buffer.Slice(0, left) : buffer);
-            var handler = new RequestHeadHandler(_request);
+            var handler = new RequestHeadHandler(Request);
             bool done;
             try
             {
@@ -369,7 +387,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         }
     }
 
-    private void SetRequestId() => _requestIdLength = _request.WriteRequestId(_requestId);
+    private void SetRequestId() => _requestIdLength = Request.WriteRequestId(State.RequestId);
 
     /// <summary>
     /// Answers with a problem and closes: after a refused head the framing cannot be trusted, and a
@@ -387,7 +405,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         if (_requestIdLength == 0)
         {
             // The head was refused before its id was read.
-            _requestIdLength = Observability.RequestIds.Write(_requestId);
+            _requestIdLength = Observability.RequestIds.Write(State.RequestId);
         }
 
         ProblemResponse.Write(_output, problem, RequestId, close: !keepAlive, extraFields: extraFields);
@@ -399,7 +417,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
     private ValueTask<bool> AnswerMethodNotAllowedAsync(RouteTable table)
     {
         Span<byte> allow = stackalloc byte[256];
-        int written = table.WriteAllowedMethods(_request.Authority, _request.Path, allow);
+        int written = table.WriteAllowedMethods(Request.Authority, Request.Path, allow);
         bool keepAlive = CanKeepAliveAfterProblem;
         ProblemResponse.Write(_output, GatewayProblem.MethodNotAllowed, RequestId, close: !keepAlive, written > 0 ? allow[..written] : default);
         _runtime.Metrics.OnResponse(405);
@@ -415,6 +433,6 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
 
     /// <summary>Can this request's connection stay open after a gateway-made answer?</summary>
     private bool CanKeepAliveAfterProblem =>
-        !_request.HasBody && !_closeRequested && !_request.ConnectionClose
-        && (_request.Version == Http1Version.Http11 || _request.ConnectionKeepAlive);
+        !Request.HasBody && !_closeRequested && !Request.ConnectionClose
+        && (Request.Version == Http1Version.Http11 || Request.ConnectionKeepAlive);
 }

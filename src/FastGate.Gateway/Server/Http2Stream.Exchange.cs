@@ -66,7 +66,7 @@ internal sealed partial class Http2Stream
         _policy = policy;
         if (policy is not null)
         {
-            var outcome = await _phases.RunAsync(policy, _request).ConfigureAwait(false);
+            var outcome = await _phases.RunAsync(policy, _request, _connection.Peer).ConfigureAwait(false);
             if (!outcome.Proceed)
             {
                 return await AnswerProblemAsync(outcome.Problem, withPhaseFields: true).ConfigureAwait(false);

@@ -45,7 +45,7 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
         _start = new AsyncSignal(connection.Scheduler);
         _body = new Pipe(connection.BodyPipeOptions);
         WindowSignal = new AsyncSignal(connection.Scheduler);
-        _phases = new RequestPhases(runtime, peer);
+        _phases = new RequestPhases(runtime);
         _forwarder = new UpstreamForwarder(runtime);
         _request.IsHttps = peer.IsHttps;
     }

@@ -23,7 +23,7 @@ internal readonly record struct PhaseOutcome(bool Proceed, GatewayProblem Proble
 /// Protocol-neutral: one instance per HTTP/1.1 connection or per HTTP/2 stream, reused request
 /// after request; nothing is allocated per request.
 /// </summary>
-internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
+internal sealed class RequestPhases(GatewayRuntime runtime)
 {
     // "Name: value\r\n" lines for the answer of a refusing phase (WWW-Authenticate, Retry-After,
     // RateLimit-Policy, RateLimit); sized for the longest of them together. This and the scratch
@@ -52,17 +52,17 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    public async ValueTask<PhaseOutcome> RunAsync(RoutePolicy policy, RequestHead request)
+    public async ValueTask<PhaseOutcome> RunAsync(RoutePolicy policy, RequestHead request, ClientPeer peer)
     {
         Reset();
-        if (policy.IpFilter is { } filter && !filter.IsAllowed(ClientAddressBytes(request)))
+        if (policy.IpFilter is { } filter && !filter.IsAllowed(ClientAddressBytes(request, peer)))
         {
             return PhaseOutcome.Refuse(GatewayProblem.AddressForbidden);
         }
 
         if (policy.RateLimiter is { } limiter && !policy.LimitAfterAuthentication)
         {
-            var decision = await limiter.AcquireAsync(RateLimitKey(policy, request), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
+            var decision = await limiter.AcquireAsync(RateLimitKey(policy, request, peer), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
             if (!Admit(limiter, decision))
             {
                 return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
@@ -79,7 +79,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
 
             if (policy.RateLimiter is { } claimLimiter && policy.LimitAfterAuthentication)
             {
-                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy, request), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
+                var decision = await claimLimiter.AcquireAsync(RateLimitKey(policy, request, peer), System.Diagnostics.Stopwatch.GetTimestamp()).ConfigureAwait(false);
                 if (!Admit(claimLimiter, decision))
                 {
                     return PhaseOutcome.Refuse(GatewayProblem.TooManyRequests);
@@ -172,7 +172,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
     }
 
     /// <summary>The key bytes of the route's rate limit for this request.</summary>
-    private ReadOnlySpan<byte> RateLimitKey(RoutePolicy policy, RequestHead request)
+    private ReadOnlySpan<byte> RateLimitKey(RoutePolicy policy, RequestHead request, ClientPeer peer)
     {
         switch (policy.RateLimitKey)
         {
@@ -196,7 +196,7 @@ internal sealed class RequestPhases(GatewayRuntime runtime, ClientPeer peer)
     }
 
     /// <summary>The client's address as 4 or 16 bytes, for the IP filter.</summary>
-    private ReadOnlySpan<byte> ClientAddressBytes(RequestHead request)
+    private ReadOnlySpan<byte> ClientAddressBytes(RequestHead request, ClientPeer peer)
     {
         if (peer.IsTrustedProxy && request.ForwardedForIndex >= 0)
         {

@@ -1,0 +1,86 @@
+using FastGate.Gateway.Pipeline;
+
+namespace FastGate.Gateway.Server;
+
+/// <summary>
+/// The objects an HTTP/1.1 connection needs only while it handles a request: the parsed head, the
+/// upstream's response head, the request phases, the forwarder, the cache step and the request id.
+/// A connection rents them when a head begins and returns them when its answer is done, so a
+/// keep-alive connection waiting for its next request holds none of them (about 740 B of every idle
+/// connection before, perf-results/2026-11-26_idle-connections.md), as nginx frees a request's pool
+/// between the requests of a connection.
+/// </summary>
+/// <remarks>
+/// The pool is per thread: over epoll a connection runs on one loop thread from accept to close, so
+/// a request rents and returns on that thread without any interlocked operation. Over the sockets
+/// transport continuations move between threads; each thread's stack is bounded, so what one thread
+/// returns in excess is dropped, never hoarded. States remember the runtime they were made for
+/// (tests run several gateways in one process), and a state of another runtime is not reused.
+/// </remarks>
+internal sealed class Http1RequestState
+{
+    /// <summary>States kept per thread: enough for every request in flight on a loop at the load
+    /// scenarios' concurrency, small enough that 10,000 idle connections leave little behind.</summary>
+    private const int PoolSizePerThread = 256;
+
+    [ThreadStatic]
+    private static Http1RequestState[]? t_pool;
+
+    [ThreadStatic]
+    private static int t_pooled;
+
+    private Http1RequestState(GatewayRuntime runtime)
+    {
+        Runtime = runtime;
+        Phases = new RequestPhases(runtime);
+        Forwarder = new UpstreamForwarder(runtime);
+    }
+
+    public GatewayRuntime Runtime { get; }
+
+    public RequestHead Request { get; } = new();
+
+    public Upstream.ResponseHead Response { get; } = new();
+
+    public RequestPhases Phases { get; }
+
+    public UpstreamForwarder Forwarder { get; }
+
+    public RequestCache Cache { get; } = new();
+
+    /// <summary>The request's X-Request-Id: the client's when it is sane, else one made here (128 bytes at most).</summary>
+    public byte[] RequestId { get; } = new byte[128];
+
+    /// <summary>A state for one request of <paramref name="runtime"/>, from this thread's pool when it has one.</summary>
+    public static Http1RequestState Rent(GatewayRuntime runtime)
+    {
+        var pool = t_pool;
+        while (pool is not null && t_pooled > 0)
+        {
+            int last = --t_pooled;
+            var state = pool[last];
+            pool[last] = null!;
+            if (ReferenceEquals(state.Runtime, runtime))
+            {
+                return state;
+            }
+
+            state.Forwarder.Dispose();
+        }
+
+        return new Http1RequestState(runtime);
+    }
+
+    /// <summary>Takes back a state whose buffers were released; dropped when this thread's pool is full.</summary>
+    public static void Return(Http1RequestState state)
+    {
+        var pool = t_pool ??= new Http1RequestState[PoolSizePerThread];
+        if (t_pooled < pool.Length)
+        {
+            pool[t_pooled++] = state;
+            return;
+        }
+
+        state.Forwarder.Dispose();
+    }
+}
