@@ -63,7 +63,12 @@ internal sealed class GatewayRuntime : IAsyncDisposable
         await policies.DisposeAsync().ConfigureAwait(false);
     }
 
-    public void BeginStopping() => IsStopping = true;
+    /// <summary>The drain begins (the host's ApplicationStopping): idle connections close now, busy ones after their response.</summary>
+    public void BeginStopping()
+    {
+        IsStopping = true;
+        Heartbeat.NotifyStopping();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -4,9 +4,10 @@ using System.Runtime.CompilerServices;
 using FastGate.Gateway.Async;
 using FastGate.Gateway.Pipeline;
 using FastGate.Gateway.Routing;
+using FastGate.Gateway.Transport;
 using FastGate.Protocols.Http1;
+using FastGate.Protocols.Http2;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace FastGate.Gateway.Server;
 
@@ -49,9 +50,18 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
     private bool _closeRequested;
     private RoutePolicy? _policy;
     private bool _firstRequest = true;
+    // Until the first bytes decided the protocol (see the constructor's sniffsHttp2Preface).
+    private bool _sniffing;
 
-    public Http1Connection(GatewayRuntime runtime, ConnectionContext context)
+    /// <param name="sniffsHttp2Preface">
+    /// for a cleartext connection straight from a listener: its first bytes decide between HTTP/1.1 and
+    /// HTTP/2 with prior knowledge (RFC 9113 section 3.3), and a connection that opens with the HTTP/2
+    /// preface is handed to <see cref="Http2Connection"/>. Sniffing here, in the wait for the first head,
+    /// keeps an idle connection at one state machine and one heartbeat entry.
+    /// </param>
+    public Http1Connection(GatewayRuntime runtime, ConnectionContext context, bool sniffsHttp2Preface = false)
     {
+        _sniffing = sniffsHttp2Preface;
         _runtime = runtime;
         _context = context;
         _input = context.Transport.Input;
@@ -69,28 +79,40 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
 
     public async Task RunAsync()
     {
+        // Kestrel starts this on a thread-pool thread. On the epoll transport the connection moves to its
+        // loop first: a first request whose bytes have already arrived would otherwise run here, and open
+        // its upstream connection on another loop than the one serving its client.
+        var loop = _context.Features.Get<IEpollLoopFeature>()?.Loop;
+        if (loop is not null)
+        {
+            await loop.SwitchTo();
+        }
+
         _runtime.Metrics.OnConnectionOpened();
         _runtime.Heartbeat.Add(this);
-        var lifetime = _context.Features.Get<IConnectionLifetimeNotificationFeature>();
-        using var closeRegistration = lifetime is null ? default : lifetime.ConnectionClosedRequested.UnsafeRegister(
-            static state => ((Http1Connection)state!).OnCloseRequested(), this);
+        bool http2 = false;
         try
         {
             while (true)
             {
                 // Keep-alive: the wait for the next head's first byte is the connection's longest, so it
-                // is awaited here, in the connection's own state machine; the request path's pooled
-                // boxes go back to their pool in between, and an idle connection holds none of them
-                // (they were 670 B of every idle connection, perf-results/README.md).
+                // is awaited here, in the connection's own state machine; the request's objects go back to
+                // their pool in between (Http1RequestState), and an idle connection holds none of them.
                 BeginIdleWait();
-                bool? arrived;
+                IdleRead next;
                 do
                 {
-                    arrived = _closeRequested ? false : OnIdleRead(await _input.ReadAsync().ConfigureAwait(false));
+                    next = _closeRequested ? IdleRead.Close : OnIdleRead(await _input.ReadAsync().ConfigureAwait(false));
                 }
-                while (arrived is null);
+                while (next == IdleRead.Wait);
 
-                if (arrived == false || !await ProcessRequestAsync().ConfigureAwait(false))
+                if (next == IdleRead.Http2)
+                {
+                    http2 = true;
+                    break;
+                }
+
+                if (next == IdleRead.Close || !await ProcessRequestAsync().ConfigureAwait(false))
                 {
                     break;
                 }
@@ -104,9 +126,17 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         {
             _runtime.Heartbeat.Remove(this);
             Dispose();
-            _runtime.Metrics.OnConnectionClosed();
-            await _output.CompleteAsync().ConfigureAwait(false);
-            await _input.CompleteAsync().ConfigureAwait(false);
+            if (!http2)
+            {
+                _runtime.Metrics.OnConnectionClosed();
+                await _output.CompleteAsync().ConfigureAwait(false);
+                await _input.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (http2)
+        {
+            await new Http2Connection(_runtime, _context, loop, countedByHttp1: true).RunAsync().ConfigureAwait(false);
         }
     }
 
@@ -121,12 +151,20 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         _firstRequest = false;
     }
 
-    /// <summary>
-    /// One read of the keep-alive wait: true when a head has begun (nothing consumed or examined, so
-    /// the head reader gets its bytes at once), false when the connection is to close (EOF, idle
-    /// timeout), null to wait on.
-    /// </summary>
-    private bool? OnIdleRead(in ReadResult result)
+    private enum IdleRead : byte
+    {
+        /// <summary>Nothing decided yet: read again.</summary>
+        Wait,
+        /// <summary>A head has begun; nothing is consumed or examined, so the head reader gets its bytes at once.</summary>
+        Head,
+        /// <summary>EOF, the idle timeout or a drain: the connection closes without an answer.</summary>
+        Close,
+        /// <summary>The connection opened with the HTTP/2 client preface.</summary>
+        Http2,
+    }
+
+    /// <summary>One read of the keep-alive wait (or, for a sniffing connection, of the wait for its first bytes).</summary>
+    private IdleRead OnIdleRead(in ReadResult result)
     {
         var buffer = result.Buffer;
         if (result.IsCanceled)
@@ -135,30 +173,50 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
             if (_clientTimedOut)
             {
                 ClearClientDeadline();
-                return false;
+                return IdleRead.Close;
             }
 
-            return null;
+            return IdleRead.Wait;
         }
 
         if (!buffer.IsEmpty)
         {
+            if (_sniffing)
+            {
+                // A proper prefix of the preface waits for more bytes; a prefix then a close goes to HTTP/1.1,
+                // which answers it as the malformed request it is.
+                bool? preface = Http2Protocol.MatchClientPreface(buffer);
+                if (preface is null && !result.IsCompleted)
+                {
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    return IdleRead.Wait;
+                }
+
+                _sniffing = false;
+                if (preface == true)
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    ClearClientDeadline();
+                    return IdleRead.Http2;
+                }
+            }
+
             _input.AdvanceTo(buffer.Start);
-            return true;
+            return IdleRead.Head;
         }
 
         _input.AdvanceTo(buffer.End);
         if (result.IsCompleted)
         {
             ClearClientDeadline();
-            return false;
+            return IdleRead.Close;
         }
 
-        return null;
+        return IdleRead.Wait;
     }
 
-    // Graceful shutdown (SIGTERM): an idle connection closes now; a busy one after its response.
-    private void OnCloseRequested()
+    /// <summary>Graceful shutdown (SIGTERM): an idle connection closes now; a busy one after its response.</summary>
+    public void OnStopping()
     {
         _closeRequested = true;
         if (_waitKind == WaitKind.Idle)

@@ -6,7 +6,6 @@ using FastGate.Gateway.Pipeline;
 using FastGate.Protocols.Hpack;
 using FastGate.Protocols.Http2;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace FastGate.Gateway.Server;
 
@@ -88,6 +87,7 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     private long _flushDeadline = long.MaxValue;
     private volatile bool _readTimedOut;
     private volatile bool _closeRequested;
+    private readonly bool _countedByHttp1;
     private bool _goAwaySent;
     private bool _goAwayReceived;
 
@@ -95,9 +95,12 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     /// where the streams and the flush loop continue after a wait: the transport's epoll loop, so the
     /// whole connection runs on the thread that serves its socket; null: the thread pool
     /// </param>
-    public Http2Connection(GatewayRuntime runtime, ConnectionContext context, PipeScheduler? scheduler = null)
+    /// <param name="countedByHttp1">the connection came as HTTP/1.1's first bytes (prior knowledge, see
+    /// <see cref="Http1Connection"/>), which already counted it as opened</param>
+    public Http2Connection(GatewayRuntime runtime, ConnectionContext context, PipeScheduler? scheduler = null, bool countedByHttp1 = false)
     {
         _runtime = runtime;
+        _countedByHttp1 = countedByHttp1;
         Scheduler = scheduler;
         BodyPipeOptions = scheduler is null ? ThreadPoolBodyPipeOptions : BodyPipeOptionsOn(scheduler);
         _flushSignal = new AsyncSignal(scheduler);
@@ -131,11 +134,12 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
 
     public async Task RunAsync()
     {
-        _runtime.Metrics.OnConnectionOpened();
+        if (!_countedByHttp1)
+        {
+            _runtime.Metrics.OnConnectionOpened();
+        }
+
         _runtime.Heartbeat.Add(this);
-        var lifetime = _context.Features.Get<IConnectionLifetimeNotificationFeature>();
-        using var closeRegistration = lifetime is null ? default : lifetime.ConnectionClosedRequested.UnsafeRegister(
-            static state => ((Http2Connection)state!).OnCloseRequested(), this);
         var outputLoop = RunOutputLoopAsync();
         try
         {
@@ -197,7 +201,7 @@ internal sealed partial class Http2Connection : IHeartbeatClient, IDisposable
     }
 
     /// <summary>Graceful shutdown: GOAWAY now; streams in flight finish, then the connection closes.</summary>
-    private void OnCloseRequested()
+    public void OnStopping()
     {
         _closeRequested = true;
         _input.CancelPendingRead();

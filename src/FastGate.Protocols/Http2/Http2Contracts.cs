@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace FastGate.Protocols.Http2;
 
 /// <summary>Frame types (RFC 9113 section 6). Frames of other types are ignored (section 4.1).</summary>
@@ -88,6 +90,34 @@ internal static class Http2Protocol
     public static ReadOnlySpan<byte> ClientPreface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
     public const int ClientPrefaceLength = 24;
+
+    /// <summary>
+    /// Whether a connection's first bytes are the client preface (prior knowledge, section 3.3): true when they
+    /// hold it whole, false as soon as a byte differs (an HTTP/1.1 request line differs at its first byte unless its
+    /// method is "PRI"), null while they are a proper prefix of it. Nothing is consumed.
+    /// </summary>
+    public static bool? MatchClientPreface(in ReadOnlySequence<byte> buffer)
+    {
+        var preface = ClientPreface;
+        int offset = 0;
+        foreach (var segment in buffer)
+        {
+            var span = segment.Span;
+            int length = Math.Min(span.Length, preface.Length - offset);
+            if (!span[..length].SequenceEqual(preface.Slice(offset, length)))
+            {
+                return false;
+            }
+
+            offset += length;
+            if (offset == preface.Length)
+            {
+                return true;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>SETTINGS_MAX_FRAME_SIZE's initial value and its lowest allowed value (section 6.5.2).</summary>
     public const int DefaultMaxFrameSize = 16_384;

@@ -84,11 +84,15 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Sigterm_drains_in_flight_requests_and_exits_0()
     {
-        await using var backend = await TestBackend.StartAsync(app => app.MapGet("/slow", async () =>
+        await using var backend = await TestBackend.StartAsync(app =>
         {
-            await Task.Delay(1500);
-            return Results.Text("done");
-        }));
+            app.MapGet("/slow", async () =>
+            {
+                await Task.Delay(1500);
+                return Results.Text("done");
+            });
+            app.MapGet("/fast", () => Results.Text("fast"));
+        });
         int port = TestGateway.FreePort();
         var path = TempFile($$"""
             [server]
@@ -114,6 +118,9 @@ public sealed class CommandLineTests
             await WaitForListenerAsync(port);
             using var connection = RawConnection.Open(port);
             using var idle = RawConnection.Open(port);
+            using var keptAlive = RawConnection.Open(port);
+            keptAlive.Send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal("fast", keptAlive.ReadResponse().BodyText);
             connection.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
             await Task.Delay(400);
 
@@ -126,7 +133,8 @@ public sealed class CommandLineTests
             Assert.Equal(200, response.Status);
             Assert.Equal("done", response.BodyText);
             Assert.Equal("close", response.Header("Connection"));
-            Assert.True(idle.IsClosedByPeer(), "an idle keep-alive connection is closed by the drain");
+            Assert.True(idle.IsClosedByPeer(), "a connection that has not sent a byte is closed by the drain");
+            Assert.True(keptAlive.IsClosedByPeer(), "an idle keep-alive connection is closed by the drain");
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await process.WaitForExitAsync(exit.Token);
             Assert.Equal(0, process.ExitCode);

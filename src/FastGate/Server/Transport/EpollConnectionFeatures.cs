@@ -1,4 +1,5 @@
 using System.Collections;
+using FastGate.Gateway.Transport;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 

@@ -1,6 +1,4 @@
-using FastGate.Gateway.Transport;
-
-namespace FastGate.Server.Transport;
+namespace FastGate.Gateway.Transport;
 
 /// <summary>A connection of the epoll transport: the loop whose thread serves its socket.</summary>
 internal interface IEpollLoopFeature
