@@ -61,11 +61,11 @@ internal sealed class GatewayHost : IAsyncDisposable
         // written there (logs, perf data) while the gateway is under load.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        ScopelessLoggerProvider.AddSingleLineConsole(builder.Logging);
         builder.Logging.SetMinimumLevel(logLevel);
         // Key sets are loaded before the first request (a JWKS file or URL); the policies log through
         // a factory that lives as long as the host.
-        var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel));
+        var loggerFactory = LoggerFactory.Create(b => ScopelessLoggerProvider.AddSingleLineConsole(b).SetMinimumLevel(logLevel));
         string? refused = null;
         var chosen = transport ?? GatewayTransportSelection.FromEnvironment(out refused);
         if (refused is not null)

@@ -70,6 +70,42 @@ public sealed class EpollConnectionTests
     }
 
     [Fact]
+    public async Task More_set_features_than_the_inline_slots_hold_are_all_kept_and_replaced_in_place()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // epoll is Linux only
+        }
+
+        await using var accepted = await AcceptedPair.OpenAsync();
+        var features = accepted.Connection.Features;
+        var first = new ItemsFeature();
+        var second = new ItemsFeature();
+        var third = new ItemsFeature();
+        // Kestrel's four, then two more: the fifth and sixth go past the four slots.
+        features.Set<IConnectionHeartbeatFeature>(null);
+        features.Set<IConnectionCompleteFeature>(null);
+        features.Set<IConnectionLifetimeNotificationFeature>(null);
+        features.Set<IConnectionUserFeature>(null);
+        features.Set<IConnectionItemsFeature>(first);
+        features.Set<IStreamDirectionFeature>(null);
+
+        features.Set<IConnectionItemsFeature>(second);
+        features.Set<IConnectionHeartbeatFeature>(null);
+        features.Set<IConnectionUserFeature>(null);
+        Assert.Same(second, features.Get<IConnectionItemsFeature>());
+        features.Set<IConnectionItemsFeature>(third);
+
+        Assert.Same(third, features.Get<IConnectionItemsFeature>());
+        Assert.Null(features.Get<IConnectionHeartbeatFeature>());
+        Assert.Same(accepted.Connection, features.Get<IConnectionIdFeature>());
+        var listed = features.ToList();
+        Assert.Single(listed, pair => pair.Key == typeof(IConnectionItemsFeature));
+        Assert.Same(third, listed.Single(pair => pair.Key == typeof(IConnectionItemsFeature)).Value);
+        Assert.DoesNotContain(listed, pair => pair.Key == typeof(IConnectionHeartbeatFeature));
+    }
+
+    [Fact]
     public async Task A_client_fin_completes_the_input_and_fires_connection_closed_while_output_still_flows()
     {
         if (!OperatingSystem.IsLinux())
