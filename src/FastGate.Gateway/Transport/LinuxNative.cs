@@ -5,7 +5,7 @@ namespace FastGate.Gateway.Transport;
 
 /// <summary>
 /// The Linux system calls the epoll transport makes itself (man 7 epoll, man 2 recv, man 2 sendmsg,
-/// man 2 eventfd, man 2 getsockopt). Constants are the generic Linux values, the same on x86-64 and arm64.
+/// man 2 eventfd, man 2 getsockopt, man 2 accept4, man 2 shutdown). Constants are the generic Linux values, the same on x86-64 and arm64.
 /// </summary>
 internal static unsafe partial class LinuxNative
 {
@@ -30,14 +30,32 @@ internal static unsafe partial class LinuxNative
     /// <summary>MSG_NOSIGNAL (man 2 send): a write to a peer that closed fails with EPIPE instead of raising SIGPIPE.</summary>
     public const int MsgNoSignal = 0x4000;
 
+    /// <summary>accept4(2) flags: the accepted fd is non-blocking and closed on exec, set in the same call.</summary>
+    public const int SockNonblock = 0x800;
+    public const int SockCloexec = 0x80000;
+
+    public const int ShutRdWr = 2;
+
     public const int EIntr = 4;
     public const int EAgain = 11;
+    public const int ENoMem = 12;
+    public const int ENFile = 23;
+    public const int EMFile = 24;
     public const int EPipe = 32;
+    public const int EConnAborted = 103;
     public const int EConnReset = 104;
+    public const int ENoBufs = 105;
     public const int ETimedOut = 110;
 
     public const int SolSocket = 1;
     public const int SoError = 4;
+
+    public const int IpProtoTcp = 6;
+    public const int TcpNoDelay = 1;
+
+    public const ushort AfUnix = 1;
+    public const ushort AfInet = 2;
+    public const ushort AfInet6 = 10;
 
     /// <summary>
     /// struct epoll_event is packed on x86-64 (and 12 bytes on 32-bit x86): a 4-byte event mask, then
@@ -100,6 +118,15 @@ internal static unsafe partial class LinuxNative
     /// <summary>fcntl(2) with an int argument (the only form used here).</summary>
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    public static partial int Accept4(int fd, byte* address, uint* addressLength, int flags);
+
+    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int name, void* value, uint length);
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(int fd, int level, int name, void* value, uint* length);

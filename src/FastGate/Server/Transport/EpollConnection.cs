@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FastGate.Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -27,7 +26,6 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
     private static long s_lastId;
 
-    private readonly Socket _socket;
     private readonly int _fd;
     private readonly EpollLoop _loop;
     private readonly Pipe _input;
@@ -43,16 +41,17 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
 
-    public EpollConnection(Socket socket, LoopSettings settings)
+    /// <param name="fd">an accepted, non-blocking socket, owned (closed) by this connection from now on</param>
+    /// <param name="local">the listener's address (for a wildcard listener, not the interface this connection came in on)</param>
+    public EpollConnection(int fd, EndPoint? local, EndPoint? remote, LoopSettings settings)
     {
-        _socket = socket;
-        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        _fd = fd;
         _loop = settings.Loop;
         _channel = new EpollSocketChannel(_fd, this);
         MemoryPool = settings.Input.Pool;
         _id = Interlocked.Increment(ref s_lastId);
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
+        LocalEndPoint = local;
+        RemoteEndPoint = remote;
         _input = new Pipe(settings.Input);
         _output = new Pipe(settings.Output);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
@@ -153,7 +152,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private void CloseOnLoop()
     {
         // close(2) removes the fd from the epoll set (man 7 epoll, Q6): no EPOLL_CTL_DEL needed.
-        _socket.Dispose();
+        LinuxNative.Close(_fd);
         _handle.Free();
         _fdClosed.TrySetResult();
     }
@@ -190,14 +189,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
         Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("The epoll transport's send loop completed gracefully."), null);
         _channel.StopReceiving();
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-            // Already reset by the peer: nothing to shut down.
-        }
+        // Fails only when the peer already reset the connection (ENOTCONN): nothing left to shut down.
+        LinuxNative.Shutdown(_fd, LinuxNative.ShutRdWr);
 
         _loop.Schedule(static state => ((EpollSocketChannel)state!).Readable.Signal(), _channel);
     }

@@ -48,7 +48,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
-        new(EpollListener.Bind(endpoint, this, Backlog));
+        new(EpollListener.Bind(endpoint, this, _loops.NextLoop(), Backlog));
 
     /// <summary>For an accepted connection: the next loop in turn, with its connections' shared settings.</summary>
     public EpollConnection.LoopSettings NextLoop()
