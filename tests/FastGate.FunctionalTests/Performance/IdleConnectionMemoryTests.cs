@@ -19,7 +19,7 @@ public sealed class IdleConnectionMemoryTests(ITestOutputHelper output)
     private const int Connections = 2000;
 
     /// <summary>
-    /// Measured: 4.3 KB over epoll, 5.4 KB over sockets (perf-results/2026-11-26_idle-connections.md,
+    /// Measured: 4.2 KB over epoll, 5.4 KB over sockets (perf-results/2026-11-26_idle-connections.md,
     /// which lists where it goes). The bound catches a regression of a few hundred bytes per connection.
     /// </summary>
     private const int MaxRetainedBytesPerConnection = 5800;
