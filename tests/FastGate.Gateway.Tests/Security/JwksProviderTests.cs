@@ -136,7 +136,9 @@ public sealed class JwksProviderTests : IDisposable
         Assert.Equal(JwtValidationResult.UnknownKey, validator.Validate(Token("a", s_keyA), Now, out _));
 
         server.Status = HttpStatusCode.OK;
-        Assert.Equal(JwtValidationResult.UnknownKey, validator.Validate(Token("a", s_keyA), Now, out _));
+        // An unknown kid asks for a refresh. Its result is not asserted: the refresh that the first unknown
+        // kid asked for may reach the server after it recovered, and then the keys are already there.
+        _ = validator.Validate(Token("a", s_keyA), Now, out _);
         await WaitUntilAsync(() => provider.Refreshes == 1);
         Assert.Equal(JwtValidationResult.Valid, validator.Validate(Token("a", s_keyA), Now, out _));
     }
