@@ -35,6 +35,9 @@ internal sealed class JwtValidator
     [ThreadStatic]
     private static JwtValidationContext? t_context;
 
+    [ThreadStatic]
+    private static AcceptedHeader? t_lastHeader;
+
     private readonly JwtPolicy _policy;
     private readonly IJwtKeySource _keys;
     private readonly VerifiedTokenCache? _cache;
@@ -152,17 +155,31 @@ internal sealed class JwtValidator
 
         int headerCapacity = Base64UrlStrict.MaxDecodedLength(encodedHeader.Length);
         Span<byte> buffer = context.GetBuffer(headerCapacity + Base64UrlStrict.MaxDecodedLength(encodedPayload.Length));
-        if (!Base64UrlStrict.TryDecode(encodedHeader, buffer, out int headerLength))
-        {
-            return JwtValidationResult.Malformed;
-        }
-
-        ReadOnlySpan<byte> header = buffer[..headerLength];
+        JwtAlgorithms algorithm;
+        int kidLength;
+        scoped ReadOnlySpan<byte> kid;
         Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
-        JwtValidationResult headerResult = ReadHeader(header, kidBuffer, out JwtAlgorithms algorithm, out int kidLength);
-        if (headerResult != JwtValidationResult.Valid)
+        if (t_lastHeader is { } last && last.Matches(this, encodedHeader))
         {
-            return headerResult;
+            algorithm = last.Algorithm;
+            kidLength = last.KidLength;
+            kid = last.Kid;
+        }
+        else
+        {
+            if (!Base64UrlStrict.TryDecode(encodedHeader, buffer, out int headerLength))
+            {
+                return JwtValidationResult.Malformed;
+            }
+
+            JwtValidationResult headerResult = ReadHeader(buffer[..headerLength], kidBuffer, out algorithm, out kidLength);
+            if (headerResult != JwtValidationResult.Valid)
+            {
+                return headerResult;
+            }
+
+            kid = kidLength < 0 ? default : kidBuffer[..kidLength];
+            AcceptedHeader.Remember(this, encodedHeader, algorithm, kidLength, kid);
         }
 
         if (!Base64UrlStrict.TryDecode(encodedPayload, buffer[headerCapacity..], out int payloadLength))
@@ -178,7 +195,7 @@ internal sealed class JwtValidator
         }
 
         JwtValidationResult signatureResult = VerifySignature(
-            keys, algorithm, kidLength < 0 ? default : kidBuffer[..kidLength], kidLength >= 0, signingInput, signature[..signatureLength]);
+            keys, algorithm, kid, kidLength >= 0, signingInput, signature[..signatureLength]);
         if (signatureResult != JwtValidationResult.Valid)
         {
             return signatureResult;
@@ -840,6 +857,51 @@ internal sealed class JwtValidator
             }
 
             return !notString;
+        }
+    }
+
+    /// <summary>
+    /// The last header this thread accepted for a validator, as its base64url text and what it said. An issuer
+    /// signs all its tokens under one header ({"alg":"HS256","typ":"JWT","kid":"..."}), so the next token's first
+    /// part is most often the same bytes: the same text decodes to the same JSON and gets the same verdict
+    /// under the same policy, and the decoding and scanning (about 50 ns of a cold HS256 validation,
+    /// perf-results/benchmarks_2026-11-26_hs256c.md) are skipped. Per thread, so it is written without locks
+    /// and its buffers are reused: nothing is allocated after a thread's first token. Only accepted headers
+    /// are kept, and only short ones.
+    /// </summary>
+    private sealed class AcceptedHeader
+    {
+        private const int MaxEncodedBytes = 256;
+
+        private readonly byte[] _encoded = new byte[MaxEncodedBytes];
+        private readonly byte[] _kid = new byte[MaxKidBytes];
+        private int _encodedLength;
+        private JwtValidator? _validator;
+
+        public JwtAlgorithms Algorithm { get; private set; }
+
+        /// <summary>-1 when the header has no "kid".</summary>
+        public int KidLength { get; private set; }
+
+        public ReadOnlySpan<byte> Kid => _kid.AsSpan(0, Math.Max(KidLength, 0));
+
+        public bool Matches(JwtValidator validator, ReadOnlySpan<byte> encodedHeader) =>
+            ReferenceEquals(_validator, validator) && encodedHeader.SequenceEqual(_encoded.AsSpan(0, _encodedLength));
+
+        public static void Remember(JwtValidator validator, ReadOnlySpan<byte> encodedHeader, JwtAlgorithms algorithm, int kidLength, ReadOnlySpan<byte> kid)
+        {
+            if (encodedHeader.Length > MaxEncodedBytes)
+            {
+                return;
+            }
+
+            var entry = t_lastHeader ??= new AcceptedHeader();
+            encodedHeader.CopyTo(entry._encoded);
+            entry._encodedLength = encodedHeader.Length;
+            kid.CopyTo(entry._kid);
+            entry.KidLength = kidLength;
+            entry.Algorithm = algorithm;
+            entry._validator = validator;
         }
     }
 }

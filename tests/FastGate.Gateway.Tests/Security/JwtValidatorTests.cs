@@ -79,6 +79,24 @@ public class JwtValidatorTests
     }
 
     [Fact]
+    public void A_header_one_validator_accepted_is_judged_again_by_another_and_still_checked_with_each_token()
+    {
+        var allowing = new JwtValidator(Policy(), KeySet, cacheCapacity: 0);
+        var refusing = new JwtValidator(Policy(JwtAlgorithms.All & ~JwtAlgorithms.HS256), KeySet, cacheCapacity: 0);
+        byte[] token = Encoding.ASCII.GetBytes(MintWithMicrosoft(JwtAlgorithms.HS256));
+        byte[] forged = (byte[])token.Clone();
+        forged[^2] = forged[^2] == (byte)'A' ? (byte)'B' : (byte)'A';
+
+        // The same header text, on one thread: remembered by the first validator, never lent to the second.
+        Assert.Equal(JwtValidationResult.Valid, allowing.Validate(token, Now, out _));
+        Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, out _));
+        Assert.Equal(JwtValidationResult.Valid, allowing.Validate(token, Now, out _));
+        // A remembered header does not vouch for the rest of the token.
+        Assert.Equal(JwtValidationResult.BadSignature, allowing.Validate(forged, Now, out _));
+        Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, out _));
+    }
+
+    [Fact]
     public void Time_checks_apply_the_skew_at_the_exact_second()
     {
         long now = 1_700_000_000;
