@@ -201,9 +201,21 @@ internal sealed class RouteTable
 
             // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
             int parameter = length > 0 ? node.Parameter : 0;
-            int literal = node.FirstPrefix == prefix && node.FirstLength == length && TailEquals(path, start, length, node.FirstTail)
-                ? node.FirstChild
-                : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
+            int literal;
+            if (node.Others < 0 && length <= sizeof(ulong))
+            {
+                // A wide node: its hash table holds all its literal children (the first one too, so it is not
+                // compared first). Probed here, not in a call: a key of up to 8 bytes is settled by prefix and
+                // length, and the table is at most half full, so the loop ends at a match or an empty slot.
+                literal = FindHashed(in node, prefix, length);
+            }
+            else
+            {
+                literal = node.FirstPrefix == prefix && node.FirstLength == length && TailEquals(path, start, length, node.FirstTail)
+                    ? node.FirstChild
+                    : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
+            }
+
             if (literal != 0)
             {
                 if (parameter == 0 && !hasCatchAll)
@@ -284,6 +296,28 @@ internal sealed class RouteTable
         }
     }
 
+    /// <summary>The literal child of a hashed node (<see cref="TrieNode.Others"/> &lt; 0) for a segment of up to 8 bytes, or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindHashed(in TrieNode node, ulong prefix, int length)
+    {
+        // The slots lie inside the edge array and the slot index is masked to the table's size (both set by
+        // RouteNode.Flatten), so the reads need no bounds check whatever the segment is.
+        int shift = -node.Others;
+        int mask = (1 << (64 - shift)) - 1;
+        ref TrieEdge slots = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_edges), (nuint)(uint)node.EdgeStart);
+        int slot = TrieEdge.Slot(prefix, shift);
+        while (true)
+        {
+            ref readonly TrieEdge edge = ref Unsafe.Add(ref slots, (nuint)(uint)slot);
+            if (edge.Child == 0 || (edge.Prefix == prefix && edge.Length == length))
+            {
+                return edge.Child;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
     /// <summary>Bytes past the 8 that the prefix compared, against the key's in the blob from <paramref name="tail"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TailEquals(ReadOnlySpan<byte> path, int start, int length, int tail)
@@ -349,6 +383,8 @@ internal sealed class RouteTable
         private readonly ReadOnlySpan<byte> _method = method;
         private ReadOnlySpan<byte> _host = host;
         private bool _hostStripped;
+        private bool _methodRead;
+        private ulong _methodWord;
 
         public RouteEntry? Found { get; private set; }
 
@@ -378,7 +414,15 @@ internal sealed class RouteTable
             }
 
             HostMatched = true;
-            if (!entry.AllowsMethod(_method))
+            if (!_methodRead)
+            {
+                // Read once, when the first route with a method list is reached: tables whose routes take any
+                // method never pay for it.
+                _methodWord = ByteWord.Load(_method);
+                _methodRead = true;
+            }
+
+            if (!entry.AllowsMethod(_method, _methodWord))
             {
                 return false;
             }
