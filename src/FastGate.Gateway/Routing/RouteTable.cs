@@ -356,6 +356,9 @@ internal sealed class RouteTable
         return end;
     }
 
+    /// <remarks>Inlined: most walks end by visiting one route that takes all (<see cref="MatchVisitor.Visit"/>), which
+    /// is then a load and a test instead of a call.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Visit<TVisitor>(RouteEntry[] entries, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
@@ -390,6 +393,7 @@ internal sealed class RouteTable
 
         public bool HostMatched { get; private set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Visit(RouteEntry entry)
         {
             if (entry.TakesAll)
@@ -399,6 +403,13 @@ internal sealed class RouteTable
                 return true;
             }
 
+            return VisitFiltered(entry);
+        }
+
+        /// <summary>A route with a host pattern or a method list: kept out of line, so the common case above stays small.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private bool VisitFiltered(RouteEntry entry)
+        {
             if (entry.HostKind != HostPatternKind.Any)
             {
                 if (!_hostStripped)
