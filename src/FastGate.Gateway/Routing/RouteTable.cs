@@ -155,7 +155,7 @@ internal sealed class RouteTable
             }
 
             int start = position + 1;
-            if (node.FirstLength < 0 && node.Parameter == 0)
+            if (node.Ways == TrieNodeWays.Rest)
             {
                 // No literal or parameter child: only a catch-all can take the rest, so where the segment ends
                 // does not matter.
@@ -178,29 +178,38 @@ internal sealed class RouteTable
             }
 
             // Segments are short: the word finds a '/' in it (SWAR zero-byte test on word ^ "////////"; its lowest
-            // flagged byte is exact, and the zero bytes past the path's end are never flagged) and is the
-            // segment's prefix for the literal lookup.
+            // flagged byte is exact, and the zero bytes past the path's end are never flagged).
             int end;
-            ulong prefix;
             ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
             ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
             if (slashes != 0)
             {
-                int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
-                end = start + bytes;
-                prefix = word & ((1UL << (bytes * 8)) - 1);
+                end = start + (BitOperations.TrailingZeroCount(slashes) >> 3);
             }
             else
             {
                 end = path.Length - start > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
-                prefix = word;
             }
 
             int length = end - start;
-            bool hasCatchAll = node.HasCatchAll;
+            if (node.Ways == TrieNodeWays.Parameter)
+            {
+                // Only a parameter child (".../items/{item}"): no literal to look up, nothing to come back to. A
+                // parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
+                if (length == 0)
+                {
+                    return false;
+                }
 
-            // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
-            int parameter = length > 0 ? node.Parameter : 0;
+                values.Set(parameterIndex, start, length);
+                parameterIndex++;
+                offset = node.Parameter;
+                position = end;
+                continue;
+            }
+
+            // The segment's first 8 bytes, zero-padded: the word holds them, and past a '/' only the bytes before it.
+            ulong prefix = length >= sizeof(ulong) ? word : word & ((1UL << (length * 8)) - 1);
             int literal;
             if (node.Others < 0 && length <= sizeof(ulong))
             {
@@ -216,6 +225,21 @@ internal sealed class RouteTable
                     : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
             }
 
+            if (node.Ways == TrieNodeWays.Literals)
+            {
+                // Only literal children: the found one is the only way on.
+                if (literal == 0)
+                {
+                    return false;
+                }
+
+                offset = literal;
+                position = end;
+                continue;
+            }
+
+            bool hasCatchAll = node.HasCatchAll;
+            int parameter = length > 0 ? node.Parameter : 0;
             if (literal != 0)
             {
                 if (parameter == 0 && !hasCatchAll)

@@ -14,6 +14,8 @@ internal readonly record struct TrieEdge(ulong Prefix, int Length, int Child, in
     /// The first min(length, 8) bytes of <c>bytes[start..(start + length)]</c> as a little-endian integer,
     /// zero-padded.
     /// </summary>
+    /// <remarks>Not inlined: the walk needs it only for paths shorter than 8 bytes and an empty last segment.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong SegmentPrefix(ReadOnlySpan<byte> bytes, int start, int length)
         => ByteWord.Load(bytes.Slice(start, Math.Min(length, sizeof(ulong))));
 
