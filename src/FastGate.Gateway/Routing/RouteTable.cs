@@ -211,12 +211,13 @@ internal sealed class RouteTable
             // The segment's first 8 bytes, zero-padded: the word holds them, and past a '/' only the bytes before it.
             ulong prefix = length >= sizeof(ulong) ? word : word & ((1UL << (length * 8)) - 1);
             int literal;
-            if (node.Others < 0 && length <= sizeof(ulong))
+            if (length <= sizeof(ulong))
             {
-                // A wide node: its hash table holds all its literal children (the first one too, so it is not
-                // compared first). Probed here, not in a call: a key of up to 8 bytes is settled by prefix and
-                // length, and the table is at most half full, so the loop ends at a match or an empty slot.
-                literal = FindHashed(in node, prefix, length);
+                // A key of up to 8 bytes is settled by prefix and length: no tail to compare, no call.
+                literal = node.Others < 0 ? FindHashed(in node, prefix, length)
+                    : node.FirstPrefix == prefix && node.FirstLength == length ? node.FirstChild
+                    : node.Others == 0 ? 0
+                    : FindScanned(in node, prefix, length);
             }
             else
             {
@@ -321,11 +322,15 @@ internal sealed class RouteTable
     }
 
     /// <summary>The literal child of a hashed node (<see cref="TrieNode.Others"/> &lt; 0) for a segment of up to 8 bytes, or 0.</summary>
+    /// <remarks>
+    /// Probed in the walk, not in a call. The table holds all the node's literal children (the first one too, so
+    /// that is not compared first) and is at most half full, so the loop ends at a match or an empty slot. The
+    /// slots lie inside the edge array and the slot index is masked to the table's size (both set by
+    /// <see cref="RouteNode.Flatten"/>), so the reads need no bounds check whatever the segment is.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int FindHashed(in TrieNode node, ulong prefix, int length)
     {
-        // The slots lie inside the edge array and the slot index is masked to the table's size (both set by
-        // RouteNode.Flatten), so the reads need no bounds check whatever the segment is.
         int shift = -node.Others;
         int mask = (1 << (64 - shift)) - 1;
         ref TrieEdge slots = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_edges), (nuint)(uint)node.EdgeStart);
@@ -340,6 +345,26 @@ internal sealed class RouteTable
 
             slot = (slot + 1) & mask;
         }
+    }
+
+    /// <summary>The literal child past a node's first one, of a node with a few (<see cref="TrieNode.Others"/> &gt; 0),
+    /// for a segment of up to 8 bytes, or 0.</summary>
+    /// <remarks>In the walk, not in a call; the edges lie inside the edge array (set by <see cref="RouteNode.Flatten"/>).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindScanned(in TrieNode node, ulong prefix, int length)
+    {
+        ref TrieEdge edge = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_edges), (nuint)(uint)node.EdgeStart);
+        for (int i = node.Others; i > 0; i--)
+        {
+            if (edge.Prefix == prefix && edge.Length == length)
+            {
+                return edge.Child;
+            }
+
+            edge = ref Unsafe.Add(ref edge, 1);
+        }
+
+        return 0;
     }
 
     /// <summary>Bytes past the 8 that the prefix compared, against the key's in the blob from <paramref name="tail"/>.</summary>
