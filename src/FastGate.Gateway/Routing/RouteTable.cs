@@ -283,7 +283,8 @@ internal sealed class RouteTable
         }
     }
 
-    /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0.</summary>
+    /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0: the
+    /// walk calls it for segments longer than 8 bytes, which compare a tail too (shorter ones are found in line).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int FindOther(in TrieNode node, ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
