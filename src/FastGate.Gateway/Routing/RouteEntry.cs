@@ -20,6 +20,7 @@ internal sealed class RouteEntry
         FileIndex = fileIndex;
         ParameterCount = route.Path.ParameterNames.Count;
         Methods = [.. route.Methods.Select(Encoding.ASCII.GetBytes)];
+        MethodWords = [.. Methods.Select(method => ByteWord.Load(method))];
         if (route.Host is null)
         {
             HostKind = HostPatternKind.Any;
@@ -52,6 +53,9 @@ internal sealed class RouteEntry
     /// <summary>Empty for any method.</summary>
     public byte[][] Methods { get; }
 
+    /// <summary><see cref="Methods"/> as <see cref="ByteWord.Load"/> reads them, in the same order.</summary>
+    public ulong[] MethodWords { get; }
+
     /// <summary>Any host and any method: the route takes every request that reaches it, which the matcher
     /// tells by one test.</summary>
     public bool TakesAll { get; }
@@ -74,6 +78,33 @@ internal sealed class RouteEntry
         foreach (byte[] allowed in Methods)
         {
             if (method.SequenceEqual(allowed))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <see cref="AllowsMethod(ReadOnlySpan{byte})"/> for the matcher, which reads the request's method once as a
+    /// word: one integer compare a method instead of a call to compare bytes (methods are case-sensitive,
+    /// RFC 9110 section 9.1, so equal bytes are the test).
+    /// </summary>
+    /// <param name="word">the method as <see cref="ByteWord.Load"/> reads it</param>
+    public bool AllowsMethod(ReadOnlySpan<byte> method, ulong word)
+    {
+        ulong[] words = MethodWords;
+        if (words.Length == 0)
+        {
+            return true;
+        }
+
+        for (int i = 0; i < words.Length; i++)
+        {
+            // Word and length settle methods of up to 8 bytes; longer (extension) methods compare the rest.
+            if (words[i] == word && Methods[i].Length == method.Length
+                && (method.Length <= sizeof(ulong) || method.SequenceEqual(Methods[i])))
             {
                 return true;
             }

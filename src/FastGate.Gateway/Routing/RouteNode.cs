@@ -106,6 +106,13 @@ internal sealed class RouteNode
             FastEnd = 1,
             Parameter = parameter,
             HasCatchAll = CatchAll.Length > 0,
+            Ways = (_children.Count > 0, parameter != 0, CatchAll.Length > 0) switch
+            {
+                (true, false, false) => TrieNodeWays.Literals,
+                (false, true, false) => TrieNodeWays.Parameter,
+                (false, false, _) => TrieNodeWays.Rest,
+                _ => TrieNodeWays.Mixed,
+            },
             Terminal = Terminal,
             CatchAll = CatchAll,
             EdgeStart = edges.Count,

@@ -155,7 +155,7 @@ internal sealed class RouteTable
             }
 
             int start = position + 1;
-            if (node.FirstLength < 0 && node.Parameter == 0)
+            if (node.Ways == TrieNodeWays.Rest)
             {
                 // No literal or parameter child: only a catch-all can take the rest, so where the segment ends
                 // does not matter.
@@ -178,32 +178,69 @@ internal sealed class RouteTable
             }
 
             // Segments are short: the word finds a '/' in it (SWAR zero-byte test on word ^ "////////"; its lowest
-            // flagged byte is exact, and the zero bytes past the path's end are never flagged) and is the
-            // segment's prefix for the literal lookup.
+            // flagged byte is exact, and the zero bytes past the path's end are never flagged).
             int end;
-            ulong prefix;
             ulong x = word ^ 0x2F2F2F2F2F2F2F2FUL;
             ulong slashes = (x - 0x0101010101010101UL) & ~x & 0x8080808080808080UL;
             if (slashes != 0)
             {
-                int bytes = BitOperations.TrailingZeroCount(slashes) >> 3;
-                end = start + bytes;
-                prefix = word & ((1UL << (bytes * 8)) - 1);
+                end = start + (BitOperations.TrailingZeroCount(slashes) >> 3);
             }
             else
             {
                 end = path.Length - start > sizeof(ulong) ? EndOfSegment(path, start + sizeof(ulong)) : path.Length;
-                prefix = word;
             }
 
             int length = end - start;
-            bool hasCatchAll = node.HasCatchAll;
+            if (node.Ways == TrieNodeWays.Parameter)
+            {
+                // Only a parameter child (".../items/{item}"): no literal to look up, nothing to come back to. A
+                // parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
+                if (length == 0)
+                {
+                    return false;
+                }
 
-            // A parameter is one non-empty segment, so "/users/" does not match "/users/{id}".
+                values.Set(parameterIndex, start, length);
+                parameterIndex++;
+                offset = node.Parameter;
+                position = end;
+                continue;
+            }
+
+            // The segment's first 8 bytes, zero-padded: the word holds them, and past a '/' only the bytes before it.
+            ulong prefix = length >= sizeof(ulong) ? word : word & ((1UL << (length * 8)) - 1);
+            int literal;
+            if (length <= sizeof(ulong))
+            {
+                // A key of up to 8 bytes is settled by prefix and length: no tail to compare, no call.
+                literal = node.Others < 0 ? FindHashed(in node, prefix, length)
+                    : node.FirstPrefix == prefix && node.FirstLength == length ? node.FirstChild
+                    : node.Others == 0 ? 0
+                    : FindScanned(in node, prefix, length);
+            }
+            else
+            {
+                literal = node.FirstPrefix == prefix && node.FirstLength == length && TailEquals(path, start, length, node.FirstTail)
+                    ? node.FirstChild
+                    : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
+            }
+
+            if (node.Ways == TrieNodeWays.Literals)
+            {
+                // Only literal children: the found one is the only way on.
+                if (literal == 0)
+                {
+                    return false;
+                }
+
+                offset = literal;
+                position = end;
+                continue;
+            }
+
+            bool hasCatchAll = node.HasCatchAll;
             int parameter = length > 0 ? node.Parameter : 0;
-            int literal = node.FirstPrefix == prefix && node.FirstLength == length && TailEquals(path, start, length, node.FirstTail)
-                ? node.FirstChild
-                : node.Others == 0 ? 0 : FindOther(in node, path, start, length, prefix);
             if (literal != 0)
             {
                 if (parameter == 0 && !hasCatchAll)
@@ -246,7 +283,8 @@ internal sealed class RouteTable
         }
     }
 
-    /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0.</summary>
+    /// <summary>The literal child past a node's first one for the segment <c>path[start..(start + length)]</c>, or 0: the
+    /// walk calls it for segments longer than 8 bytes, which compare a tail too (shorter ones are found in line).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int FindOther(in TrieNode node, ReadOnlySpan<byte> path, int start, int length, ulong prefix)
     {
@@ -282,6 +320,52 @@ internal sealed class RouteTable
 
             slot = (slot + 1) & mask;
         }
+    }
+
+    /// <summary>The literal child of a hashed node (<see cref="TrieNode.Others"/> &lt; 0) for a segment of up to 8 bytes, or 0.</summary>
+    /// <remarks>
+    /// Probed in the walk, not in a call. The table holds all the node's literal children (the first one too, so
+    /// that is not compared first) and is at most half full, so the loop ends at a match or an empty slot. The
+    /// slots lie inside the edge array and the slot index is masked to the table's size (both set by
+    /// <see cref="RouteNode.Flatten"/>), so the reads need no bounds check whatever the segment is.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindHashed(in TrieNode node, ulong prefix, int length)
+    {
+        int shift = -node.Others;
+        int mask = (1 << (64 - shift)) - 1;
+        ref TrieEdge slots = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_edges), (nuint)(uint)node.EdgeStart);
+        int slot = TrieEdge.Slot(prefix, shift);
+        while (true)
+        {
+            ref readonly TrieEdge edge = ref Unsafe.Add(ref slots, (nuint)(uint)slot);
+            if (edge.Child == 0 || (edge.Prefix == prefix && edge.Length == length))
+            {
+                return edge.Child;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// <summary>The literal child past a node's first one, of a node with a few (<see cref="TrieNode.Others"/> &gt; 0),
+    /// for a segment of up to 8 bytes, or 0.</summary>
+    /// <remarks>In the walk, not in a call; the edges lie inside the edge array (set by <see cref="RouteNode.Flatten"/>).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindScanned(in TrieNode node, ulong prefix, int length)
+    {
+        ref TrieEdge edge = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_edges), (nuint)(uint)node.EdgeStart);
+        for (int i = node.Others; i > 0; i--)
+        {
+            if (edge.Prefix == prefix && edge.Length == length)
+            {
+                return edge.Child;
+            }
+
+            edge = ref Unsafe.Add(ref edge, 1);
+        }
+
+        return 0;
     }
 
     /// <summary>Bytes past the 8 that the prefix compared, against the key's in the blob from <paramref name="tail"/>.</summary>
@@ -322,6 +406,9 @@ internal sealed class RouteTable
         return end;
     }
 
+    /// <remarks>Inlined: most walks end by visiting one route that takes all (<see cref="MatchVisitor.Visit"/>), which
+    /// is then a load and a test instead of a call.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Visit<TVisitor>(RouteEntry[] entries, ref TVisitor visitor)
         where TVisitor : IRouteVisitor, allows ref struct
     {
@@ -349,11 +436,14 @@ internal sealed class RouteTable
         private readonly ReadOnlySpan<byte> _method = method;
         private ReadOnlySpan<byte> _host = host;
         private bool _hostStripped;
+        private bool _methodRead;
+        private ulong _methodWord;
 
         public RouteEntry? Found { get; private set; }
 
         public bool HostMatched { get; private set; }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Visit(RouteEntry entry)
         {
             if (entry.TakesAll)
@@ -363,6 +453,13 @@ internal sealed class RouteTable
                 return true;
             }
 
+            return VisitFiltered(entry);
+        }
+
+        /// <summary>A route with a host pattern or a method list: kept out of line, so the common case above stays small.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private bool VisitFiltered(RouteEntry entry)
+        {
             if (entry.HostKind != HostPatternKind.Any)
             {
                 if (!_hostStripped)
@@ -378,7 +475,15 @@ internal sealed class RouteTable
             }
 
             HostMatched = true;
-            if (!entry.AllowsMethod(_method))
+            if (!_methodRead)
+            {
+                // Read once, when the first route with a method list is reached: tables whose routes take any
+                // method never pay for it.
+                _methodWord = ByteWord.Load(_method);
+                _methodRead = true;
+            }
+
+            if (!entry.AllowsMethod(_method, _methodWord))
             {
                 return false;
             }

@@ -14,17 +14,10 @@ internal readonly record struct TrieEdge(ulong Prefix, int Length, int Child, in
     /// The first min(length, 8) bytes of <c>bytes[start..(start + length)]</c> as a little-endian integer,
     /// zero-padded.
     /// </summary>
+    /// <remarks>Not inlined: the walk needs it only for paths shorter than 8 bytes and an empty last segment.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong SegmentPrefix(ReadOnlySpan<byte> bytes, int start, int length)
-    {
-        ulong assembled = 0;
-        int take = Math.Min(length, sizeof(ulong));
-        for (int i = 0; i < take; i++)
-        {
-            assembled |= (ulong)bytes[start + i] << (i * 8);
-        }
-
-        return assembled;
-    }
+        => ByteWord.Load(bytes.Slice(start, Math.Min(length, sizeof(ulong))));
 
     /// <summary>
     /// The slot of a segment in a table of 2^(64 - <paramref name="shift"/>) slots: the top bits of one
@@ -42,6 +35,10 @@ internal readonly record struct TrieEdge(ulong Prefix, int Length, int Child, in
             mixed ^= (BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(start + length - sizeof(ulong))) + (ulong)length) * 0xD6E8FEB86659FD93;
         }
 
-        return (int)((mixed * 0x9E3779B97F4A7C15) >> shift);
+        return Slot(mixed, shift);
     }
+
+    /// <summary><see cref="Slot(ReadOnlySpan{byte}, int, int, ulong, int)"/> of a key of up to 8 bytes, which is its prefix alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Slot(ulong prefix, int shift) => (int)((prefix * 0x9E3779B97F4A7C15) >> shift);
 }

@@ -48,9 +48,28 @@ internal struct TrieNode
 
     public bool HasCatchAll;
 
+    /// <summary>Which kinds of child the node has, so the walk takes the common single-kind nodes by a short path.</summary>
+    public TrieNodeWays Ways;
+
     /// <summary>Routes that end at this node, in priority order.</summary>
     public RouteEntry[] Terminal;
 
     /// <summary>Routes whose <c>{*catchall}</c> starts at this node, in priority order.</summary>
     public RouteEntry[] CatchAll;
+}
+
+/// <summary>The ways on from a <see cref="TrieNode"/> past its path segment.</summary>
+internal enum TrieNodeWays : byte
+{
+    /// <summary>Literal children and a parameter child, or a catch-all with either.</summary>
+    Mixed,
+
+    /// <summary>Only literal children.</summary>
+    Literals,
+
+    /// <summary>Only a <c>{param}</c> child.</summary>
+    Parameter,
+
+    /// <summary>No literal or parameter child: a catch-all or nothing.</summary>
+    Rest,
 }
