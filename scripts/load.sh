@@ -2,7 +2,7 @@
 # The side-by-side load comparison (bench/load/README.md): publishes FastGate and the YARP peer,
 # runs every scenario against the backend directly, FastGate, nginx, HAProxy and YARP, and writes
 # perf-results/<date>_<machine>_<commit>.{md,json,svg}.
-#   scripts/load.sh [--duration 10s] [--targets direct,fastgate,nginx,haproxy,yarp]
+#   scripts/load.sh [--duration 10s] [--rounds 1] [--targets direct,fastgate,nginx,haproxy,yarp]
 #                   [--scenarios h1-keepalive-get,...] [--rate N] [--out DIR] [--list]
 # Needs the tools from `scripts/setup.sh load` (wrk, h2load, nginx, haproxy); best run as root
 # (raising the descriptor limit for 10,000 idle connections, resetting peak RSS through /proc).

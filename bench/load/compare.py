@@ -565,6 +565,11 @@ def fmt_errors(e: dict) -> str:
     return ", ".join(f"{k}: {v}" for k, v in e.items()) if e else "0"
 
 
+def each_round(r: dict, digits: int) -> str:
+    """A row's figure of merit in every round, in round order ("-" for a round that failed)."""
+    return " / ".join(fmt_num(v, digits) if v is not None else "-" for v in r.get("rounds", []))
+
+
 def markdown(report: dict) -> str:
     h = report["header"]
     lines = [f"# FastGate load comparison — {h['date']}", "",
@@ -572,7 +577,13 @@ def markdown(report: dict) -> str:
              f"- commit: `{h['commit']}`",
              f"- pinning: proxy on CPU {h['proxy_cpu']}; backend (nginx, 1 worker) and load generator on CPU {h['load_cpu']}",
              f"- duration per scenario: {h['duration_s']:g} s (after {h['warmup_s']:g} s warm-up per scenario kind)",
-             f"- tools: {', '.join(f'{k} `{v}`' for k, v in h['tools'].items())}", ""]
+             f"- tools: {', '.join(f'{k} `{v}`' for k, v in h['tools'].items())}"]
+    many = h.get("rounds", 1) > 1
+    if many:
+        lines.append(f"- rounds: {h['rounds']}, the targets interleaved in each round; each row is the round with the "
+                     "median proxy CPU per request (RSS per connection for the idle fleet), whose figures for "
+                     "every round are in the last column")
+    lines.append("")
     for name, why in report["skipped"].items():
         lines.append(f"- **{name} skipped**: {why.splitlines()[0]}")
     if report["skipped"]:
@@ -583,29 +594,34 @@ def markdown(report: dict) -> str:
         lines += [f"## {sc}", "", f"{s.models[0].upper()}{s.models[1:]}. Load shape: {s.shape}.", ""]
         rows = [(t, report["results"].get(t, {}).get(sc)) for t in targets]
         if sc == "idle-connections":
-            lines += ["| target | opened | failed | RSS before MiB | RSS after MiB | RSS per connection (bytes) | CPU s |",
-                      "|---|---:|---:|---:|---:|---:|---:|"]
+            lines += ["| target | opened | failed | RSS before MiB | RSS after MiB | RSS per connection (bytes) | CPU s |"
+                      + (" each round |" if many else ""),
+                      "|---|---:|---:|---:|---:|---:|---:|" + ("---|" if many else "")]
             for t, r in rows:
                 if r is None or "error" in r:
-                    lines.append(f"| {t} | {(r or {}).get('error', 'not run')} | | | | | |")
+                    lines.append(f"| {t} | {(r or {}).get('error', 'not run')} | | | | | |" + (" |" if many else ""))
                     continue
                 lines.append(f"| {t} | {r['opened']:,} | {r['failed']:,} | {r['rss_before_kib'] / 1024:.1f} | "
-                             f"{r['rss_after_kib'] / 1024:.1f} | {r['rss_per_connection_bytes']:,} | {r['proxy_cpu_s']} |")
+                             f"{r['rss_after_kib'] / 1024:.1f} | {r['rss_per_connection_bytes']:,} | {r['proxy_cpu_s']} |"
+                             + (f" {each_round(r, 0)} |" if many else ""))
         else:
             rate_col = sc == "fixed-rate"
             head = "| target |" + (" target req/s |" if rate_col else "") + \
-                " req/s | p50 ms | p90 ms | p99 ms | max ms | errors | proxy CPU µs/req | peak RSS MiB | alloc B/req | GC 0/1/2 |"
-            lines += [head, "|---|" + ("---:|" if rate_col else "") + "---:|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+                " req/s | p50 ms | p90 ms | p99 ms | max ms | errors | proxy CPU µs/req | peak RSS MiB | alloc B/req | GC 0/1/2 |" + \
+                (" CPU µs/req, each round |" if many else "")
+            lines += [head, "|---|" + ("---:|" if rate_col else "") + "---:|---:|---:|---:|---:|---|---:|---:|---:|---|"
+                      + ("---|" if many else "")]
             for t, r in rows:
                 if r is None or "error" in r:
-                    lines.append(f"| {t} | {(r or {}).get('error', 'not run')} |" + " |" * (10 + rate_col))
+                    lines.append(f"| {t} | {(r or {}).get('error', 'not run')} |" + " |" * (10 + rate_col + many))
                     continue
                 gc = "/".join(str(r[g]) for g in ("gen0", "gen1", "gen2")) if "gen0" in r else "-"
                 lines.append(
                     f"| {t} |" + (f" {r.get('target_rps', 0):,} |" if rate_col else "") +
                     f" {fmt_num(r['rps'])} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p90_us'])} | {fmt_ms(r['p99_us'])} |"
                     f" {fmt_ms(r['max_us'])} | {fmt_errors(r['errors'])} | {fmt_num(r['cpu_us_per_request'], 1)} |"
-                    f" {r['peak_rss_kib'] / 1024:.1f} | {fmt_num(r.get('alloc_bytes_per_request'), 1)} | {gc} |")
+                    f" {r['peak_rss_kib'] / 1024:.1f} | {fmt_num(r.get('alloc_bytes_per_request'), 1)} | {gc} |"
+                    + (f" {each_round(r, 1)} |" if many else ""))
         lines.append("")
     lines += ["## Targets", ""] + [f"- **{t}**: {TARGETS[t].note}" for t in report["targets"]] + [""]
     lines += ["Proxy CPU µs/req is the proxy's own utime+stime (all its processes) over the scenario divided by "
@@ -717,6 +733,9 @@ def main() -> int:
                     help="fixed-rate requests/s for every target (default: half of each target's h1-keepalive-get)")
     ap.add_argument("--nginx-keepalive", type=int, default=256,
                     help="nginx upstream keepalive connections (default 256, the pool size of FastGate and YARP)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every target through every scenario this many times, targets interleaved in each round; "
+                         "each row is then the round with the median proxy CPU per request (default 1)")
     ap.add_argument("--proxy-cpu", type=int, default=0)
     ap.add_argument("--load-cpu", type=int, default=1)
     ap.add_argument("--out", default=str(REPO / "perf-results"))
@@ -790,7 +809,7 @@ def main() -> int:
         "header": {"date": now.strftime("%Y-%m-%d %H:%M"), "commit": commit, "machine": machine(),
                    "tools": tool_versions(), "duration_s": args.duration, "warmup_s": args.warmup,
                    "proxy_cpu": args.proxy_cpu, "load_cpu": args.load_cpu, "idle_connections": args.idle_connections,
-                   "nginx_keepalive": args.nginx_keepalive},
+                   "nginx_keepalive": args.nginx_keepalive, "rounds": max(1, args.rounds)},
         "targets": targets, "scenarios": scenarios, "skipped": skipped, "results": {},
     }
 
@@ -801,59 +820,71 @@ def main() -> int:
     backend = start_backend(run_dir, args.load_cpu)
     runner.backend_pid = backend.pid
     keepalive_max: dict[str, float] = {}
+    # Every round's result per target and scenario. The VM's speed drifts over minutes (one build's CPU per
+    # request spans 30-42 µs across runs), so with several rounds each target is measured at several times,
+    # interleaved with the others, instead of all its scenarios in one stretch.
+    rounds: dict[str, dict[str, list[dict]]] = {}
     try:
-        for name in targets:
-            if name in skipped:
-                print(f"[{name}] skipped: {skipped[name]}", flush=True)
-                continue
-            print(f"[{name}] starting", flush=True)
-            proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
-            if why:
-                skipped[name] = why
-                print(f"[{name}] skipped: {why}", flush=True)
-                continue
-            t = TARGETS[name]
-            results = report["results"].setdefault(name, {})
-            try:
+        for rnd in range(max(1, args.rounds)):
+            if args.rounds > 1:
+                print(f"== round {rnd + 1} of {args.rounds}", flush=True)
+            for name in targets:
+                if name in skipped:
+                    print(f"[{name}] skipped: {skipped[name]}", flush=True)
+                    continue
+                print(f"[{name}] starting", flush=True)
+                proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
+                if why:
+                    skipped[name] = why
+                    print(f"[{name}] skipped: {why}", flush=True)
+                    continue
+                t = TARGETS[name]
+                results: dict[str, dict] = {}
                 try:
-                    warm_up(t, runner, scenarios, args.warmup)
-                except (RuntimeError, subprocess.TimeoutExpired) as e:
-                    print(f"[{name}] warm-up problem: {e}", flush=True)
-                for sc in scenarios:
-                    if not proc.alive():
-                        results[sc] = {"error": f"process exited ({proc.popen.returncode})"}
-                        print(f"[{name}] {sc}: process exited\n{proc.log_tail()}", flush=True)
-                        continue
-                    if sc == "idle-connections" and name != "direct":
-                        # A fresh, warmed process: the scenarios before grew the heap of the runtimes that have one,
-                        # and an idle fleet would then reuse that memory and hide its own cost (the same
-                        # FastGate build showed 66 B per connection after them, 4.3 KB alone;
-                        # perf-results/2026-11-26_idle-connections.md).
-                        proc.stop()
-                        proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
-                        if why:
-                            results[sc] = {"error": f"restart: {why}"}
-                            print(f"[{name}] {sc}: restart failed: {why}", flush=True)
-                            proc = None
-                            break
-                        # Warmed as a gateway in service is (its code compiled), as when run alone.
-                        warm_up(t, runner, [sc], args.warmup)
-                    time.sleep(1.0)
                     try:
-                        r = run_scenario(SCENARIO_BY_NAME[sc], t, proc, runner, args.duration, args, keepalive_max)
-                    except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
-                        results[sc] = {"error": str(e).splitlines()[0][:120]}
-                        print(f"[{name}] {sc}: {e}", flush=True)
-                        continue
-                    results[sc] = r
-                    if sc == "h1-keepalive-get":
-                        keepalive_max[name] = r["rps"]
-                    print(f"[{name}] {summary_line(sc, r)}", flush=True)
-            finally:
-                if name != "direct" and proc is not None:
-                    proc.stop()
+                        warm_up(t, runner, scenarios, args.warmup)
+                    except (RuntimeError, subprocess.TimeoutExpired) as e:
+                        print(f"[{name}] warm-up problem: {e}", flush=True)
+                    for sc in scenarios:
+                        if not proc.alive():
+                            results[sc] = {"error": f"process exited ({proc.popen.returncode})"}
+                            print(f"[{name}] {sc}: process exited\n{proc.log_tail()}", flush=True)
+                            continue
+                        if sc == "idle-connections" and name != "direct":
+                            # A fresh, warmed process: the scenarios before grew the heap of the runtimes that have one,
+                            # and an idle fleet would then reuse that memory and hide its own cost (the same
+                            # FastGate build showed 66 B per connection after them, 4.3 KB alone;
+                            # perf-results/2026-11-26_idle-connections.md).
+                            proc.stop()
+                            proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
+                            if why:
+                                results[sc] = {"error": f"restart: {why}"}
+                                print(f"[{name}] {sc}: restart failed: {why}", flush=True)
+                                proc = None
+                                break
+                            # Warmed as a gateway in service is (its code compiled), as when run alone.
+                            warm_up(t, runner, [sc], args.warmup)
+                        time.sleep(1.0)
+                        try:
+                            r = run_scenario(SCENARIO_BY_NAME[sc], t, proc, runner, args.duration, args, keepalive_max)
+                        except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+                            results[sc] = {"error": str(e).splitlines()[0][:120]}
+                            print(f"[{name}] {sc}: {e}", flush=True)
+                            continue
+                        results[sc] = r
+                        if sc == "h1-keepalive-get":
+                            keepalive_max[name] = r["rps"]
+                        print(f"[{name}] {summary_line(sc, r)}", flush=True)
+                finally:
+                    if name != "direct" and proc is not None:
+                        proc.stop()
+                    for sc, r in results.items():
+                        rounds.setdefault(name, {}).setdefault(sc, []).append(r)
     finally:
         backend.stop()
+    for name, by_scenario in rounds.items():
+        for sc, runs in by_scenario.items():
+            report["results"].setdefault(name, {})[sc] = median_round(sc, runs)
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -865,6 +896,20 @@ def main() -> int:
     print(f"\nwrote {out_dir / stem}.{{md,json,svg}}\n")
     print(markdown(report))
     return 0
+
+
+def median_round(sc: str, runs: list[dict]) -> dict:
+    """The round with the median figure of merit (proxy CPU per request; RSS per connection for the idle
+    fleet), whole, so that a row's numbers come from one run; with its rounds' figures when there were several."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return runs[-1]
+    key = "rss_per_connection_bytes" if sc == "idle-connections" else "cpu_us_per_request"
+    ordered = sorted(good, key=lambda r: r.get(key) or 0)
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        chosen["rounds"] = [r.get(key) if "error" not in r else None for r in runs]
+    return chosen
 
 
 def summary_line(sc: str, r: dict) -> str:
