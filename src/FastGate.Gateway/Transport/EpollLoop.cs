@@ -57,10 +57,25 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
     /// <summary>
     /// Watches <paramref name="fd"/> for reading and writing, edge-triggered, for the life of the fd:
     /// EPOLLOUT stays armed, which costs nothing while sends succeed (an edge is only reported after
-    /// a send found the buffer full), and saves an epoll_ctl per full buffer.
+    /// a send found the buffer full), and saves an epoll_ctl per full buffer. Returns the handle the
+    /// events carry to <paramref name="handler"/>; the caller frees it once the fd is closed (on this
+    /// loop, between two batches). When epoll_ctl refuses the fd, the handle is freed and the
+    /// <see cref="IOException"/> thrown.
     /// </summary>
-    public void Register(int fd, nint handlerHandle) =>
-        Add(fd, LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt, (ulong)handlerHandle);
+    public GCHandle Register(int fd, IEpollHandler handler)
+    {
+        var handle = GCHandle.Alloc(handler);
+        try
+        {
+            Add(fd, LinuxNative.EpollIn | LinuxNative.EpollOut | LinuxNative.EpollRdHup | LinuxNative.EpollEt, (ulong)GCHandle.ToIntPtr(handle));
+            return handle;
+        }
+        catch
+        {
+            handle.Free();
+            throw;
+        }
+    }
 
     /// <summary>
     /// <c>await loop.SwitchTo()</c> continues on the loop thread (at once when already there): work that

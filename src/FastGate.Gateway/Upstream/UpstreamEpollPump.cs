@@ -53,17 +53,15 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
 
         // Registered only now: an unconnected socket polls as hung up (tcp_poll), a connecting one as
         // nothing until the handshake ends; a handshake already done is reported by the first wait.
-        _handle = GCHandle.Alloc(_channel);
         try
         {
-            Loop.Register(_fd, GCHandle.ToIntPtr(_handle));
+            _handle = Loop.Register(_fd, _channel);
         }
         catch (IOException ex)
         {
             // epoll_ctl refused the fd (out of memory or max_user_watches, man 2 epoll_ctl): the
             // connection cannot be used, a connect failure to the caller (502), as Socket.ConnectAsync
             // reports running out of buffers.
-            _handle.Free();
             throw new SocketException((int)SocketError.NoBufferSpaceAvailable, ex.Message);
         }
 

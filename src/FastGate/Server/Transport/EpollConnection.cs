@@ -114,16 +114,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     /// <summary>Registers the socket with its loop and starts both loops; called once, by the listener.</summary>
     public void Start()
     {
-        _handle = GCHandle.Alloc(_channel);
-        try
-        {
-            _loop.Register(_fd, GCHandle.ToIntPtr(_handle));
-        }
-        catch
-        {
-            _handle.Free();
-            throw;
-        }
+        _handle = _loop.Register(_fd, _channel);
 
         // The loops' continuations run on the loop thread: they must not carry the accepting
         // context's execution context there.

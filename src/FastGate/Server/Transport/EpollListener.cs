@@ -45,6 +45,7 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
         _loop = loop;
         _isTcp = socket.ProtocolType == ProtocolType.Tcp;
         EndPoint = socket.LocalEndPoint!;
+        _handle = loop.Register(_fd, this);
     }
 
     public EndPoint EndPoint { get; }
@@ -64,9 +65,7 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
             socket.Bind(endpoint);
             socket.Listen(backlog);
             EpollSocketIo.MakeNonBlocking((int)socket.SafeHandle.DangerousGetHandle());
-            var listener = new EpollListener(socket, factory, loop);
-            listener.Register();
-            return listener;
+            return new EpollListener(socket, factory, loop);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -129,20 +128,6 @@ internal sealed class EpollListener : IConnectionListener, IEpollHandler
     }
 
     void IEpollHandler.OnEvents(uint events) => _acceptable.Signal();
-
-    private void Register()
-    {
-        _handle = GCHandle.Alloc(this);
-        try
-        {
-            _loop.Register(_fd, GCHandle.ToIntPtr(_handle));
-        }
-        catch
-        {
-            _handle.Free();
-            throw;
-        }
-    }
 
     /// <summary>One accept4: the connection, started on its loop, or null with the errno.</summary>
     private unsafe EpollConnection? TryAccept(out int errno)
