@@ -38,8 +38,9 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
     private readonly ClientPeer _peer;
 
     // The request's objects, rented from Http1RequestState's pool for one request and returned after
-    // it: null while the connection waits for its next head. Read by the heartbeat thread, hence volatile.
-    private volatile Http1RequestState? _state;
+    // it: null while the connection waits for its next head. Published with Volatile.Write for the heartbeat
+    // thread's Volatile.Read; the connection's own reads (many per request) stay plain loads.
+    private Http1RequestState? _state;
     private int _requestIdLength;
 
     // Deadlines, in Environment.TickCount64 milliseconds; written by the connection, read by the heartbeat.
@@ -237,7 +238,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
 
         // The state may already serve another connection's request: its forwarder's deadline is then that
         // request's own, so checking it here is still right.
-        _state?.Forwarder.OnHeartbeat(now);
+        Volatile.Read(ref _state)?.Forwarder.OnHeartbeat(now);
     }
 
     private void SetClientDeadline(WaitKind kind, TimeSpan timeout)
@@ -257,7 +258,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
     {
         var state = Http1RequestState.Rent(_runtime);
         state.Request.IsHttps = _peer.IsHttps;
-        _state = state;
+        Volatile.Write(ref _state, state);
     }
 
     /// <summary>Releases the request's buffers and gives its objects back to the pool.</summary>
@@ -268,7 +269,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
             return;
         }
 
-        _state = null;
+        Volatile.Write(ref _state, null);
         state.Request.Release();
         state.Response.Release();
         Http1RequestState.Return(state);
