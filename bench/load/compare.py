@@ -95,16 +95,22 @@ def tree_pids(root: int) -> list[int]:
     return out
 
 
-def cpu_seconds(root: int) -> float:
-    total = 0
+def cpu_times(root: int) -> tuple[float, float]:
+    """User and kernel CPU seconds of the process tree (utime and stime, fields 14 and 15 of stat)."""
+    user = system = 0
     for pid in tree_pids(root):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / CLK_TCK
+        user += int(fields[11])
+        system += int(fields[12])
+    return user / CLK_TCK, system / CLK_TCK
+
+
+def cpu_seconds(root: int) -> float:
+    return sum(cpu_times(root))
 
 
 def status_kib(root: int, key: str) -> int:
@@ -454,7 +460,8 @@ def run_scenario(sc: Scenario, t: Target, proc: Proc, runner: Runner, seconds: f
     h2c = f"http://127.0.0.1:{t.h2c_port}/"
     reset_peak_rss(proc.pid)
     m0 = read_metrics(t.metrics_url)
-    cpu0 = cpu_seconds(proc.pid)
+    user0, sys0 = cpu_times(proc.pid)
+    cpu0 = user0 + sys0
     backend0 = cpu_seconds(runner.backend_pid) if runner.backend_pid else 0.0
     extra: dict = {}
     if sc.name == "h1-keepalive-get":
@@ -488,13 +495,19 @@ def run_scenario(sc: Scenario, t: Target, proc: Proc, runner: Runner, seconds: f
         r["errors"] = {"failed to open": r["failed"]} if r["failed"] else {}
     else:
         raise ValueError(sc.name)
-    cpu1 = cpu_seconds(proc.pid)
+    user1, sys1 = cpu_times(proc.pid)
+    cpu1 = user1 + sys1
     backend1 = cpu_seconds(runner.backend_pid) if runner.backend_pid else 0.0
     m1 = read_metrics(t.metrics_url)
     r.update(extra)
     r["proxy_cpu_s"] = round(cpu1 - cpu0, 3)
     requests = r.get("requests") or 0
     r["cpu_us_per_request"] = round((cpu1 - cpu0) * 1e6 / requests, 1) if requests else None
+    if requests:
+        # The kernel share is mostly the TCP work of the four socket operations every proxy makes per
+        # request (on loopback a send also runs the receiver's side); the user share is the proxy's own code.
+        r["cpu_user_us_per_request"] = round((user1 - user0) * 1e6 / requests, 1)
+        r["cpu_kernel_us_per_request"] = round((sys1 - sys0) * 1e6 / requests, 1)
     r["peak_rss_kib"] = status_kib(proc.pid, "VmHWM")
     if runner.backend_pid and runner.backend_pid != proc.pid and requests:
         # Shows how busy the shared CPU was: the backend's share of CPU 1 per request.
@@ -607,26 +620,30 @@ def markdown(report: dict) -> str:
         else:
             rate_col = sc == "fixed-rate"
             head = "| target |" + (" target req/s |" if rate_col else "") + \
-                " req/s | p50 ms | p90 ms | p99 ms | max ms | errors | proxy CPU µs/req | peak RSS MiB | alloc B/req | GC 0/1/2 |" + \
-                (" CPU µs/req, each round |" if many else "")
-            lines += [head, "|---|" + ("---:|" if rate_col else "") + "---:|---:|---:|---:|---:|---|---:|---:|---:|---|"
+                " req/s | p50 ms | p90 ms | p99 ms | max ms | errors | proxy CPU µs/req | user / kernel µs/req | peak RSS MiB |" + \
+                " alloc B/req | GC 0/1/2 |" + (" CPU µs/req, each round |" if many else "")
+            lines += [head, "|---|" + ("---:|" if rate_col else "") + "---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
                       + ("---|" if many else "")]
             for t, r in rows:
                 if r is None or "error" in r:
-                    lines.append(f"| {t} | {(r or {}).get('error', 'not run')} |" + " |" * (10 + rate_col + many))
+                    lines.append(f"| {t} | {(r or {}).get('error', 'not run')} |" + " |" * (11 + rate_col + many))
                     continue
+                split = (f"{r['cpu_user_us_per_request']:.1f} / {r['cpu_kernel_us_per_request']:.1f}"
+                         if "cpu_user_us_per_request" in r else "-")
                 gc = "/".join(str(r[g]) for g in ("gen0", "gen1", "gen2")) if "gen0" in r else "-"
                 lines.append(
                     f"| {t} |" + (f" {r.get('target_rps', 0):,} |" if rate_col else "") +
                     f" {fmt_num(r['rps'])} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p90_us'])} | {fmt_ms(r['p99_us'])} |"
-                    f" {fmt_ms(r['max_us'])} | {fmt_errors(r['errors'])} | {fmt_num(r['cpu_us_per_request'], 1)} |"
+                    f" {fmt_ms(r['max_us'])} | {fmt_errors(r['errors'])} | {fmt_num(r['cpu_us_per_request'], 1)} | {split} |"
                     f" {r['peak_rss_kib'] / 1024:.1f} | {fmt_num(r.get('alloc_bytes_per_request'), 1)} | {gc} |"
                     + (f" {each_round(r, 1)} |" if many else ""))
         lines.append("")
     lines += ["## Targets", ""] + [f"- **{t}**: {TARGETS[t].note}" for t in report["targets"]] + [""]
     lines += ["Proxy CPU µs/req is the proxy's own utime+stime (all its processes) over the scenario divided by "
               "the requests completed; for `direct` it is the backend's. At high rates CPU 1 (backend + load "
-              "generator) saturates too, so CPU per request is the cleaner figure of merit.", ""]
+              "generator) saturates too, so CPU per request is the cleaner figure of merit. It splits into user "
+              "time (the proxy's own code) and kernel time (mostly the TCP work of its socket calls: on loopback "
+              "a send also runs the receiving side's TCP processing and wake-up).", ""]
     return "\n".join(lines)
 
 
