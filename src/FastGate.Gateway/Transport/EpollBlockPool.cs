@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -12,18 +13,32 @@ namespace FastGate.Gateway.Transport;
 /// free, and block objects are reused, so renting allocates nothing. Retention is capped: a burst
 /// beyond the cap leaves its extra blocks to the GC.
 /// </summary>
+/// <remarks>
+/// A request rents and returns about eight blocks (each direction of the client and the upstream
+/// connection), nearly always on its loop's thread: each loop thread keeps a few blocks of each size
+/// in a cache of its own, so those rents and returns are array operations, without the shared
+/// queues' atomic operations. Other threads (the thread pool's) use the shared queues only, so no
+/// block is stranded in the cache of a thread that may never rent again.
+/// </remarks>
 internal sealed class EpollBlockPool : MemoryPool<byte>
 {
     public const int SmallBlockSize = 4096;
     public const int LargeBlockSize = 64 * 1024;
+
+    /// <summary>Blocks of each size a loop thread keeps for itself: 16 small and 4 large are 320 KiB per loop.</summary>
+    private const int CachedSmallBlocks = 16;
+    private const int CachedLargeBlocks = 4;
+
+    [ThreadStatic]
+    private static ThreadCache? t_cache;
 
     private readonly BlockQueue _small;
     private readonly BlockQueue _large;
 
     public EpollBlockPool(int maxRetainedBytes = 64 * 1024 * 1024)
     {
-        _small = new BlockQueue(SmallBlockSize, maxRetainedBytes / 2 / SmallBlockSize);
-        _large = new BlockQueue(LargeBlockSize, maxRetainedBytes / 2 / LargeBlockSize);
+        _small = new BlockQueue(SmallBlockSize, maxRetainedBytes / 2 / SmallBlockSize, CachedSmallBlocks);
+        _large = new BlockQueue(LargeBlockSize, maxRetainedBytes / 2 / LargeBlockSize, CachedLargeBlocks);
     }
 
     public override int MaxBufferSize => LargeBlockSize;
@@ -38,13 +53,89 @@ internal sealed class EpollBlockPool : MemoryPool<byte>
     {
     }
 
-    private sealed class BlockQueue(int blockSize, int maxRetained)
+    /// <summary>This loop thread's cache of <paramref name="queue"/>'s blocks; null on other threads.</summary>
+    private static BlockStack? CacheOf(BlockQueue queue)
+    {
+        var cache = t_cache;
+        if (cache is null)
+        {
+            if (EpollLoop.Current is null)
+            {
+                return null;
+            }
+
+            t_cache = cache = new ThreadCache();
+        }
+
+        // A thread serves one pool in the gateway; a second pool (tests run several gateways) shares the queues.
+        return cache.Small.Queue == queue ? cache.Small
+            : cache.Large.Queue == queue ? cache.Large
+            : cache.Small.Queue is null ? cache.Small.Claim(queue)
+            : cache.Large.Queue is null ? cache.Large.Claim(queue)
+            : null;
+    }
+
+    private sealed class ThreadCache
+    {
+        public BlockStack Small { get; } = new();
+
+        public BlockStack Large { get; } = new();
+    }
+
+    /// <summary>One loop thread's blocks of one queue (only that thread touches it).</summary>
+    private sealed class BlockStack
+    {
+        private Block[] _blocks = [];
+        private int _count;
+
+        public BlockQueue? Queue { get; private set; }
+
+        public BlockStack Claim(BlockQueue queue)
+        {
+            Queue = queue;
+            _blocks = new Block[queue.CachedPerThread];
+            return this;
+        }
+
+        public bool TryPop([NotNullWhen(true)] out Block? block)
+        {
+            if (_count == 0)
+            {
+                block = null;
+                return false;
+            }
+
+            block = _blocks[--_count];
+            _blocks[_count] = null!;
+            return true;
+        }
+
+        public bool TryPush(Block block)
+        {
+            if (_count == _blocks.Length)
+            {
+                return false;
+            }
+
+            _blocks[_count++] = block;
+            return true;
+        }
+    }
+
+    private sealed class BlockQueue(int blockSize, int maxRetained, int cachedPerThread)
     {
         private readonly ConcurrentQueue<Block> _blocks = new();
         private int _retained;
 
+        public int CachedPerThread { get; } = cachedPerThread;
+
         public Block Rent()
         {
+            if (CacheOf(this) is { } cache && cache.TryPop(out var cached))
+            {
+                return cached;
+            }
+
             if (_blocks.TryDequeue(out var block))
             {
                 Interlocked.Decrement(ref _retained);
@@ -56,6 +147,11 @@ internal sealed class EpollBlockPool : MemoryPool<byte>
 
         public void Return(Block block)
         {
+            if (CacheOf(this) is { } cache && cache.TryPush(block))
+            {
+                return;
+            }
+
             if (Interlocked.Increment(ref _retained) > maxRetained)
             {
                 Interlocked.Decrement(ref _retained);
