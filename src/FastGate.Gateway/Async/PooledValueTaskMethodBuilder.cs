@@ -193,7 +193,9 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
 /// <remarks>
 /// NOTE: a SpinLock-guarded array was the first version; on one core a thread preempted while holding
 /// it made the others spin into sched_yield. ConcurrentQueue is lock-free and, once its ring segment
-/// has grown to the working set, allocation-free.
+/// has grown to the working set, allocation-free. In front of it each thread keeps a few boxes of its
+/// own: a request suspends and resumes about ten methods, nearly always on its loop's thread, and a
+/// box rented and returned there then costs two array operations instead of the queue's four atomics.
 /// </remarks>
 internal static class BoxPool<TBox>
     where TBox : class
@@ -202,15 +204,34 @@ internal static class BoxPool<TBox>
     // dropped, which costs only garbage.
     public const int Capacity = 1024;
 
+    // Per thread: enough for the requests of a busy loop in flight at once without touching the queue.
+    private const int ThreadCapacity = 16;
+
     private static readonly System.Collections.Concurrent.ConcurrentQueue<TBox> Items = new();
     private static int s_count;
 
+    [ThreadStatic]
+    private static TBox?[]? t_items;
+
+    [ThreadStatic]
+    private static int t_count;
+
     public static TBox? Rent()
     {
-        if (Items.TryDequeue(out var item))
+        int count = t_count;
+        if (count > 0)
+        {
+            var items = t_items!;
+            t_count = --count;
+            var item = items[count];
+            items[count] = null;
+            return item;
+        }
+
+        if (Items.TryDequeue(out var shared))
         {
             Interlocked.Decrement(ref s_count);
-            return item;
+            return shared;
         }
 
         return null;
@@ -218,6 +239,15 @@ internal static class BoxPool<TBox>
 
     public static void Return(TBox item)
     {
+        var items = t_items ??= new TBox?[ThreadCapacity];
+        int count = t_count;
+        if (count < items.Length)
+        {
+            items[count] = item;
+            t_count = count + 1;
+            return;
+        }
+
         // Race window: two returns may both pass the check at Capacity - 1; the bound is soft by a few.
         if (Volatile.Read(ref s_count) < Capacity)
         {
