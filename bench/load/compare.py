@@ -62,7 +62,8 @@ SCENARIOS = [
     Scenario("h1-new-connection-per-request", "clients that do not reuse connections",
              "closed model: 16 connections, `Connection: close` on every request", "wrk"),
     Scenario("fixed-rate", "steady production traffic well below saturation: latency, not peak",
-             "open model: fixed request rate (half of h1-keepalive-get max) over 32 HTTP/1.1 connections",
+             "open model: one fixed request rate for the proxies, half of the lowest h1-keepalive-get maximum among them "
+             "(direct and YARP: half their own), over 32 HTTP/1.1 connections",
              "h2load"),
     Scenario("idle-connections", "a fleet of idle keep-alive clients (memory per connection)",
              "on a freshly started proxy, N connections opened, one GET each, then held idle; RSS delta / N", "idle"),
@@ -473,12 +474,7 @@ def run_scenario(sc: Scenario, t: Target, proc: Proc, runner: Runner, seconds: f
     elif sc.name == "h1-new-connection-per-request":
         r = runner.wrk(h1, seconds, 16, close=True)
     elif sc.name == "fixed-rate":
-        if args.rate:
-            rate = float(args.rate)
-        elif t.name in keepalive_max:
-            rate = keepalive_max[t.name] / 2
-        else:
-            raise RuntimeError("needs h1-keepalive-get in the same run, or --rate")
+        rate = fixed_rate(t.name, args, keepalive_max)
         clients = 32
         r = runner.h2load(h1, seconds, clients, 1, h1=True, rps_per_client=rate / clients)
         extra = {"target_rps": round(rate)}
@@ -521,6 +517,25 @@ def run_scenario(sc: Scenario, t: Target, proc: Proc, runner: Runner, seconds: f
 
 
 DOTNET_TARGETS = {"fastgate", "yarp"}
+
+
+# Proxies whose maximum is far below the others' run at half their own maximum: at the common rate they
+# would only queue (an open model), and their latency would say nothing but that.
+OWN_RATE_TARGETS = {"yarp"}
+
+
+def fixed_rate(name: str, args, keepalive_max: dict[str, float]) -> float:
+    """The fixed-rate scenario's rate: --rate when given; else one rate for all the proxies, half of the
+    lowest h1-keepalive-get maximum among them in this round (p99 at one given rate is what compares),
+    and half of its own maximum for `direct` and the targets in OWN_RATE_TARGETS."""
+    if args.rate:
+        return float(args.rate)
+    if name not in keepalive_max:
+        raise RuntimeError("needs h1-keepalive-get in the same run, or --rate")
+    if name == "direct" or name in OWN_RATE_TARGETS:
+        return keepalive_max[name] / 2
+    common = [v for k, v in keepalive_max.items() if k != "direct" and k not in OWN_RATE_TARGETS]
+    return min(common) / 2
 
 
 def warm_up(t: Target, runner: Runner, scenarios: list[str], seconds: float) -> None:
@@ -747,7 +762,8 @@ def main() -> int:
     ap.add_argument("--scenarios", default=",".join(s.name for s in SCENARIOS))
     ap.add_argument("--idle-connections", type=int, default=10000)
     ap.add_argument("--rate", type=float, default=None,
-                    help="fixed-rate requests/s for every target (default: half of each target's h1-keepalive-get)")
+                    help="fixed-rate requests/s for every target (default: one rate for the proxies, half of the lowest "
+                         "h1-keepalive-get maximum among them; direct and YARP at half their own)")
     ap.add_argument("--nginx-keepalive", type=int, default=256,
                     help="nginx upstream keepalive connections (default 256, the pool size of FastGate and YARP)")
     ap.add_argument("--rounds", type=int, default=1,
@@ -845,56 +861,17 @@ def main() -> int:
         for rnd in range(max(1, args.rounds)):
             if args.rounds > 1:
                 print(f"== round {rnd + 1} of {args.rounds}", flush=True)
-            for name in targets:
-                if name in skipped:
-                    print(f"[{name}] skipped: {skipped[name]}", flush=True)
+            # Two passes: every scenario but fixed-rate, then fixed-rate, so that its one common rate can be
+            # set from every target's h1-keepalive-get maximum of this round.
+            closed = [sc for sc in scenarios if sc != "fixed-rate"]
+            for pass_scenarios in (closed, ["fixed-rate"] if "fixed-rate" in scenarios else []):
+                if not pass_scenarios:
                     continue
-                print(f"[{name}] starting", flush=True)
-                proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
-                if why:
-                    skipped[name] = why
-                    print(f"[{name}] skipped: {why}", flush=True)
-                    continue
-                t = TARGETS[name]
-                results: dict[str, dict] = {}
-                try:
-                    try:
-                        warm_up(t, runner, scenarios, args.warmup)
-                    except (RuntimeError, subprocess.TimeoutExpired) as e:
-                        print(f"[{name}] warm-up problem: {e}", flush=True)
-                    for sc in scenarios:
-                        if not proc.alive():
-                            results[sc] = {"error": f"process exited ({proc.popen.returncode})"}
-                            print(f"[{name}] {sc}: process exited\n{proc.log_tail()}", flush=True)
-                            continue
-                        if sc == "idle-connections" and name != "direct":
-                            # A fresh, warmed process: the scenarios before grew the heap of the runtimes that have one,
-                            # and an idle fleet would then reuse that memory and hide its own cost (the same
-                            # FastGate build showed 66 B per connection after them, 4.3 KB alone;
-                            # perf-results/2026-11-26_idle-connections.md).
-                            proc.stop()
-                            proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
-                            if why:
-                                results[sc] = {"error": f"restart: {why}"}
-                                print(f"[{name}] {sc}: restart failed: {why}", flush=True)
-                                proc = None
-                                break
-                            # Warmed as a gateway in service is (its code compiled), as when run alone.
-                            warm_up(t, runner, [sc], args.warmup)
-                        time.sleep(1.0)
-                        try:
-                            r = run_scenario(SCENARIO_BY_NAME[sc], t, proc, runner, args.duration, args, keepalive_max)
-                        except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
-                            results[sc] = {"error": str(e).splitlines()[0][:120]}
-                            print(f"[{name}] {sc}: {e}", flush=True)
-                            continue
-                        results[sc] = r
-                        if sc == "h1-keepalive-get":
-                            keepalive_max[name] = r["rps"]
-                        print(f"[{name}] {summary_line(sc, r)}", flush=True)
-                finally:
-                    if name != "direct" and proc is not None:
-                        proc.stop()
+                for name in targets:
+                    if name in skipped:
+                        print(f"[{name}] skipped: {skipped[name]}", flush=True)
+                        continue
+                    results = run_target(name, pass_scenarios, args, run_dir, backend, runner, keepalive_max, skipped)
                     for sc, r in results.items():
                         rounds.setdefault(name, {}).setdefault(sc, []).append(r)
     finally:
@@ -913,6 +890,58 @@ def main() -> int:
     print(f"\nwrote {out_dir / stem}.{{md,json,svg}}\n")
     print(markdown(report))
     return 0
+
+
+def run_target(name: str, scenarios: list[str], args, run_dir: Path, backend: "Proc", runner: "Runner",
+               keepalive_max: dict[str, float], skipped: dict[str, str]) -> dict[str, dict]:
+    """Starts one target, warms it up, runs the scenarios on it and stops it; its results by scenario."""
+    print(f"[{name}] starting", flush=True)
+    proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
+    if why:
+        skipped[name] = why
+        print(f"[{name}] skipped: {why}", flush=True)
+        return {}
+    t = TARGETS[name]
+    results: dict[str, dict] = {}
+    try:
+        try:
+            warm_up(t, runner, scenarios, args.warmup)
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            print(f"[{name}] warm-up problem: {e}", flush=True)
+        for sc in scenarios:
+            if not proc.alive():
+                results[sc] = {"error": f"process exited ({proc.popen.returncode})"}
+                print(f"[{name}] {sc}: process exited\n{proc.log_tail()}", flush=True)
+                continue
+            if sc == "idle-connections" and name != "direct":
+                # A fresh, warmed process: the scenarios before grew the heap of the runtimes that have one,
+                # and an idle fleet would then reuse that memory and hide its own cost (the same
+                # FastGate build showed 66 B per connection after them, 4.3 KB alone;
+                # perf-results/2026-11-26_idle-connections.md).
+                proc.stop()
+                proc, why = start_target(name, args, run_dir, args.proxy_cpu, backend)
+                if why:
+                    results[sc] = {"error": f"restart: {why}"}
+                    print(f"[{name}] {sc}: restart failed: {why}", flush=True)
+                    proc = None
+                    break
+                # Warmed as a gateway in service is (its code compiled), as when run alone.
+                warm_up(t, runner, [sc], args.warmup)
+            time.sleep(1.0)
+            try:
+                r = run_scenario(SCENARIO_BY_NAME[sc], t, proc, runner, args.duration, args, keepalive_max)
+            except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+                results[sc] = {"error": str(e).splitlines()[0][:120]}
+                print(f"[{name}] {sc}: {e}", flush=True)
+                continue
+            results[sc] = r
+            if sc == "h1-keepalive-get":
+                keepalive_max[name] = r["rps"]
+            print(f"[{name}] {summary_line(sc, r)}", flush=True)
+    finally:
+        if name != "direct" and proc is not None:
+            proc.stop()
+    return results
 
 
 def median_round(sc: str, runs: list[dict]) -> dict:
