@@ -53,6 +53,9 @@ internal sealed class EpollBlockPool : MemoryPool<byte>
     {
     }
 
+    /// <summary>The array behind a block of this pool (its whole length is the block).</summary>
+    public static byte[] ArrayOf(IMemoryOwner<byte> block) => ((Block)block).Array;
+
     /// <summary>This loop thread's cache of <paramref name="queue"/>'s blocks; null on other threads.</summary>
     private static BlockStack? CacheOf(BlockQueue queue)
     {
@@ -165,6 +168,8 @@ internal sealed class EpollBlockPool : MemoryPool<byte>
     /// <summary>A pooled block; disposing it (the pipe does, when the segment is consumed) returns it.</summary>
     private sealed unsafe class Block(BlockQueue owner, byte[] array) : MemoryManager<byte>
     {
+        public byte[] Array => array;
+
         public override Span<byte> GetSpan() => array;
 
         /// <summary>The array is on the pinned object heap: its address never changes.</summary>

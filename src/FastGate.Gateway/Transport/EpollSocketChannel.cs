@@ -3,20 +3,17 @@ using System.IO.Pipelines;
 namespace FastGate.Gateway.Transport;
 
 /// <summary>
-/// The two loops that pump one non-blocking socket of an <see cref="EpollLoop"/> through pipes, for
-/// client connections and upstream connections alike. It is the socket's registered handler: epoll's
-/// edges become its two readiness signals. The receive loop wakes on the loop thread and recvs until
-/// a short read or EAGAIN (no zero-byte read first), flushing after each recv; the send loop runs
-/// inline in the owner's flush and sends all that was flushed with one send/sendmsg, waiting for
-/// EPOLLOUT only when the socket buffer is full. The owner decides when the loops stop and what an
-/// errno means; the loops only report it, and each loop's end is one call to the owner, so an idle
-/// socket holds two async state machines, not four.
+/// The receive loop of one non-blocking socket of an <see cref="EpollLoop"/>, for client connections
+/// and upstream connections alike, and the socket's registered handler: epoll's edges become its two
+/// readiness signals (<see cref="Readable"/> for this loop, <see cref="Writable"/> for the socket's
+/// <see cref="EpollSocketWriter"/>). The loop wakes on the loop thread and recvs into a pipe until a
+/// short read or EAGAIN (no zero-byte read first), flushing after each recv. The owner decides when it
+/// stops and what an errno means; the loop only reports it, in one call to the owner at its end.
 /// </summary>
 internal sealed class EpollSocketChannel(int fd, IEpollChannelOwner owner) : IEpollHandler
 {
     private volatile bool _peerClosed;
     private volatile bool _receiveStopped;
-    private volatile bool _sendStopped;
 
     public ReadinessSignal Readable { get; } = new();
 
@@ -44,9 +41,6 @@ internal sealed class EpollSocketChannel(int fd, IEpollChannelOwner owner) : IEp
 
     /// <summary>The receive loop ends at its next turn; the owner wakes it (<see cref="Readable"/>) if it waits.</summary>
     public void StopReceiving() => _receiveStopped = true;
-
-    /// <summary>The send loop ends at its next turn; the owner wakes it if it waits for output or for <see cref="Writable"/>.</summary>
-    public void StopSending() => _sendStopped = true;
 
     /// <summary>
     /// Receives into <paramref name="writer"/> until the peer's FIN, a stop, the reader's end, or a
@@ -114,64 +108,6 @@ internal sealed class EpollSocketChannel(int fd, IEpollChannelOwner owner) : IEp
         finally
         {
             owner.OnReceiveEnded(writer, errno, error);
-        }
-    }
-
-    /// <summary>
-    /// Sends what <paramref name="reader"/> yields until its writer completes, a stop (or a canceled
-    /// read), or a failed send, then tells the owner (<see cref="IEpollChannelOwner.OnSendEnded"/>).
-    /// </summary>
-    public async Task SendAsync(PipeReader reader)
-    {
-        int errno = 0;
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled || _sendStopped)
-                {
-                    return;
-                }
-
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    long sent = EpollSocketIo.Send(fd, buffer, out errno);
-                    if (sent >= 0)
-                    {
-                        buffer = buffer.Slice(sent);
-                    }
-                    else if (errno == LinuxNative.EAgain)
-                    {
-                        errno = 0;
-                        await Writable.WaitAsync().ConfigureAwait(false);
-                        if (_sendStopped)
-                        {
-                            return;
-                        }
-                    }
-                    else if (errno != LinuxNative.EIntr)
-                    {
-                        return;
-                    }
-                }
-
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    return;
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-        finally
-        {
-            owner.OnSendEnded(reader, errno, error);
         }
     }
 }

@@ -2,7 +2,11 @@ using System.IO.Pipelines;
 
 namespace FastGate.Gateway.Transport;
 
-/// <summary>What an <see cref="EpollSocketChannel"/>'s loops report to the connection they pump, on their last step.</summary>
+/// <summary>
+/// What the two directions of an epoll socket report to the connection that owns it, once each: the
+/// receive loop of its <see cref="EpollSocketChannel"/> on its last step, its <see cref="EpollSocketWriter"/>
+/// when the output ends.
+/// </summary>
 internal interface IEpollChannelOwner
 {
     /// <param name="writer">the pipe end the loop received into; the owner completes it</param>
@@ -10,8 +14,7 @@ internal interface IEpollChannelOwner
     /// <param name="error">what the loop threw, if it did</param>
     void OnReceiveEnded(PipeWriter writer, int errno, Exception? error);
 
-    /// <param name="reader">the pipe end the loop sent from; the owner completes it</param>
-    /// <param name="errno">0 after the output ended or a stop; else the errno of the failed send</param>
-    /// <param name="error">what the loop threw, if it did</param>
-    void OnSendEnded(PipeReader reader, int errno, Exception? error);
+    /// <param name="errno">0 after the writer completed and sent all, or a stop; else the errno of the failed send</param>
+    /// <param name="error">what the writer was completed with, if anything</param>
+    void OnSendEnded(int errno, Exception? error);
 }

@@ -41,7 +41,9 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, minimumSegmentSize: SegmentSize, useSynchronizationContext: false);
 
     private readonly Pipe _receive;
-    private readonly Pipe _send;
+    // The System.Net.Sockets path's send pipe; with an epoll pump the output is its EpollSocketWriter.
+    private readonly Pipe? _send;
+    private readonly PipeWriter _output;
     private readonly UpstreamEpollPump? _pump;
     private int _closed;
 
@@ -62,25 +64,25 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         {
             _receive = new Pipe(ReceiveOptions);
             _send = new Pipe(SendOptions);
+            _output = _send.Writer;
             _ = ReceiveLoopAsync();
-            _ = SendLoopAsync();
+            _ = SendLoopAsync(_send.Reader);
             return;
         }
 
         // The receive loop, paused by a full pipe, resumes on its own loop (as the client connections'
-        // input does); the gateway reads inline where the loop received, and sends inline in its flush.
+        // input does); the gateway reads inline where the loop received, and sends in its own flush.
+        ArgumentNullException.ThrowIfNull(blocks);
         _receive = new Pipe(new PipeOptions(blocks, PipeScheduler.Inline, pump.Loop, ReceiveOptions.PauseWriterThreshold,
             ReceiveOptions.ResumeWriterThreshold, EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
-        _send = new Pipe(new PipeOptions(blocks, PipeScheduler.Inline, PipeScheduler.Inline, SendOptions.PauseWriterThreshold,
-            SendOptions.ResumeWriterThreshold, EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
         _pump = pump;
-        pump.Start(_receive.Writer, _send.Reader);
+        _output = pump.Start(_receive.Writer, blocks);
     }
 
     public Socket Socket { get; }
     public EndpointState Endpoint { get; }
     public PipeReader Input => _receive.Reader;
-    public PipeWriter Output => _send.Writer;
+    public PipeWriter Output => _output;
 
     /// <summary>The epoll loop that pumps this connection; null when System.Net.Sockets does.</summary>
     internal EpollLoop? Loop => _pump?.Loop;
@@ -134,9 +136,8 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         }
     }
 
-    private async Task SendLoopAsync()
+    private async Task SendLoopAsync(PipeReader reader)
     {
-        var reader = _send.Reader;
         try
         {
             while (true)
@@ -219,7 +220,7 @@ internal sealed class UpstreamConnection : IAsyncDisposable
             Socket.Dispose();
         }
 
-        _send.Reader.CancelPendingRead();
+        _send?.Reader.CancelPendingRead();
         try
         {
             Output.Complete();

@@ -10,14 +10,16 @@ namespace FastGate.Gateway.Upstream;
 /// An upstream socket on an <see cref="EpollLoop"/> (when the gateway runs the epoll transport),
 /// usually the loop of the client connection that opened it, so a request and its upstream exchange
 /// run on one thread. The connect is a non-blocking connect(2) finished by the loop's EPOLLOUT; then an
-/// <see cref="EpollSocketChannel"/> pumps the socket through the connection's pipes. No async
-/// operation is ever started on the socket, so .NET's own socket engine never registers its fd.
+/// <see cref="EpollSocketChannel"/> receives into the connection's input pipe and an
+/// <see cref="EpollSocketWriter"/> is its output. No async operation is ever started on the socket,
+/// so .NET's own socket engine never registers its fd.
 /// </summary>
 internal sealed class UpstreamEpollPump : IEpollChannelOwner
 {
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly EpollSocketChannel _channel;
+    private EpollSocketWriter? _output;
     private GCHandle _handle;
     private int _running;
 
@@ -84,27 +86,30 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         }
     }
 
-    /// <summary>Starts pumping the socket through the two pipes, for the life of the connection.</summary>
-    public void Start(PipeWriter receive, PipeReader send)
+    /// <summary>Starts receiving into <paramref name="receive"/> for the life of the connection; its output.</summary>
+    public EpollSocketWriter Start(PipeWriter receive, EpollBlockPool blocks)
     {
+        // Two directions end: the receive loop and the output.
         _running = 2;
-        // The loops' continuations run on loop threads: they must not carry the caller's execution context.
+        _output = new EpollSocketWriter(_fd, blocks, _channel.Writable, this);
+        // The loop's continuations run on loop threads: they must not carry the caller's execution context.
         using (ExecutionContext.SuppressFlow())
         {
             _ = _channel.ReceiveAsync(receive);
-            _ = _channel.SendAsync(send);
         }
+
+        return _output;
     }
 
     /// <summary>
-    /// Sends a FIN (shutdown(2) SHUT_RDWR, not a reset) and ends both loops; the fd closes on the loop
-    /// once they have. The loops are woken through the loop's queue, so that completing the pipes
-    /// never runs inside the caller's own call. Called once, by the connection's close.
+    /// Sends a FIN (shutdown(2) SHUT_RDWR, not a reset) and ends both directions; the fd closes on the
+    /// loop once they have. The receive loop is woken through the loop's queue, so that completing its
+    /// pipe never runs inside the caller's own call. Called once, by the connection's close.
     /// </summary>
     public void Close()
     {
         _channel.StopReceiving();
-        _channel.StopSending();
+        _output!.Stop();
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -114,12 +119,7 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
             // Already reset by the peer.
         }
 
-        Loop.Schedule(static state =>
-        {
-            var channel = (EpollSocketChannel)state!;
-            channel.Readable.Signal();
-            channel.Writable.Signal();
-        }, _channel);
+        Loop.Schedule(static state => ((EpollSocketChannel)state!).Readable.Signal(), _channel);
     }
 
     /// <summary>A connect that failed or timed out: the loops never started; the fd closes on the loop.</summary>
@@ -158,10 +158,9 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         LoopEnded();
     }
 
-    void IEpollChannelOwner.OnSendEnded(PipeReader reader, int errno, Exception? error)
+    void IEpollChannelOwner.OnSendEnded(int errno, Exception? error)
     {
-        // A reset or EPIPE: the writer's next flush reports IsCompleted, the request could not be sent.
-        reader.Complete(error);
+        // A reset or EPIPE: the writer's flushes report IsCompleted from now, the request could not be sent.
         LoopEnded();
     }
 

@@ -10,26 +10,25 @@ using Microsoft.AspNetCore.Http.Features;
 namespace FastGate.Server.Transport;
 
 /// <summary>
-/// One accepted connection on an <see cref="EpollLoop"/>, its socket pumped by an
-/// <see cref="EpollSocketChannel"/>: the receive loop recvs on the loop thread straight into the
-/// input pipe and the app's read continues inline there; the send loop runs inline in the app's
-/// flush. Closing follows Kestrel's
-/// socket transport: when the app completes its output (or aborts) the socket is shut down both
-/// ways, the input completes, and the fd is closed once both loops ended.
+/// One accepted connection on an <see cref="EpollLoop"/>: the receive loop of its
+/// <see cref="EpollSocketChannel"/> recvs on the loop thread straight into the input pipe and the
+/// app's read continues inline there; the output is an <see cref="EpollSocketWriter"/>, which sends in
+/// the app's own flush. Closing follows Kestrel's socket transport: when the app completes its output
+/// (or aborts) the socket is shut down both ways, the input completes, and the fd is closed once both
+/// directions ended.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
     IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, IEpollLoopFeature, IEpollChannelOwner
 {
     /// <summary>As Kestrel's defaults: MaxRequestBufferSize 1 MiB and MaxResponseBufferSize 64 KiB.</summary>
     private const int InputPauseThreshold = 1024 * 1024;
-    private const int OutputPauseThreshold = 64 * 1024;
 
     private static long s_lastId;
 
     private readonly int _fd;
     private readonly EpollLoop _loop;
     private readonly Pipe _input;
-    private readonly Pipe _output;
+    private readonly EpollSocketWriter _output;
     private readonly EpollSocketChannel _channel;
     /// <summary>Stands in <see cref="_fdClosedWaiter"/> once the fd is closed.</summary>
     private static readonly object FdClosed = new();
@@ -54,13 +53,13 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         _fd = fd;
         _loop = settings.Loop;
         _channel = new EpollSocketChannel(_fd, this);
-        MemoryPool = settings.Input.Pool;
+        MemoryPool = settings.Pool;
         _id = Interlocked.Increment(ref s_lastId);
         LocalEndPoint = local;
         RemoteEndPoint = remote;
         _input = new Pipe(settings.Input);
-        _output = new Pipe(settings.Output);
-        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        _output = new EpollSocketWriter(_fd, settings.Pool, _channel.Writable, this);
+        Transport = new DuplexPipe(_input.Reader, _output);
 
         Features = new EpollConnectionFeatures(this);
     }
@@ -111,40 +110,39 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
     public EpollLoop Loop => _loop;
 
-    /// <summary>Registers the socket with its loop and starts both loops; called once, by the listener.</summary>
+    /// <summary>Registers the socket with its loop and starts the receive loop; called once, by the listener.</summary>
     public void Start()
     {
         _handle = _loop.Register(_fd, _channel);
 
-        // The loops' continuations run on the loop thread: they must not carry the accepting
-        // context's execution context there.
+        // Two directions end: the receive loop and the output (EpollSocketWriter).
         _running = 2;
+        // The loop's continuations run on the loop thread: they must not carry the accepting
+        // context's execution context there.
         if (ExecutionContext.IsFlowSuppressed())
         {
-            StartLoops();
+            _ = _channel.ReceiveAsync(_input.Writer);
             return;
         }
 
         using (ExecutionContext.SuppressFlow())
         {
-            StartLoops();
+            _ = _channel.ReceiveAsync(_input.Writer);
         }
     }
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
         Interlocked.CompareExchange(ref _shutdownReason, abortReason, null);
-        // The send loop stops (and shuts the socket down) whether it waits for output or for EPOLLOUT.
-        _channel.StopSending();
-        _output.Reader.CancelPendingRead();
-        _channel.Writable.Signal();
+        // The output stops (a flush waiting for EPOLLOUT ends) and the socket is shut down.
+        _output.Stop();
     }
 
     public override async ValueTask DisposeAsync()
     {
         // The pipes' app ends, not Transport: TLS replaces Transport with its own pipe.
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
-        await _output.Writer.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Interlocked.CompareExchange(ref _fdClosedWaiter, waiter, null) is { } earlier)
         {
@@ -158,13 +156,6 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>The two loops report their ends (<see cref="IEpollChannelOwner"/>); the second end closes the fd.</summary>
-    private void StartLoops()
-    {
-        _ = _channel.ReceiveAsync(_input.Writer);
-        _ = _channel.SendAsync(_output.Reader);
     }
 
     private static void CancelClosedOffLoop(CancellationTokenSource closed) =>
@@ -202,10 +193,9 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         LoopEnded();
     }
 
-    void IEpollChannelOwner.OnSendEnded(PipeReader reader, int errno, Exception? error)
+    void IEpollChannelOwner.OnSendEnded(int errno, Exception? error)
     {
         Shutdown(error ?? (errno != 0 ? TransportError(errno, "send") : null));
-        reader.Complete(error);
         // A receive loop paused on a full input pipe gives up.
         _input.Writer.CancelPendingFlush();
         LoopEnded();
@@ -223,7 +213,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
             return;
         }
 
-        Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("The epoll transport's send loop completed gracefully."), null);
+        Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("The epoll transport's output completed gracefully."), null);
         _channel.StopReceiving();
         // Fails only when the peer already reset the connection (ENOTCONN): nothing left to shut down.
         LinuxNative.Shutdown(_fd, LinuxNative.ShutRdWr);
@@ -243,10 +233,12 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         public PipeWriter Output { get; } = output;
     }
 
-    /// <summary>What the connections of one loop share: the loop, and their pipes' options (one copy, not two per connection).</summary>
-    internal sealed class LoopSettings(EpollLoop loop, MemoryPool<byte> pool)
+    /// <summary>What the connections of one loop share: the loop, the block pool, and their input pipes' options (one copy, not one per connection).</summary>
+    internal sealed class LoopSettings(EpollLoop loop, EpollBlockPool pool)
     {
         public EpollLoop Loop { get; } = loop;
+
+        public EpollBlockPool Pool { get; } = pool;
 
         /// <summary>
         /// The app reads inline where the loop received; only a receive loop paused by a full input
@@ -255,8 +247,5 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         public PipeOptions Input { get; } = new(pool, PipeScheduler.Inline, loop, InputPauseThreshold, InputPauseThreshold / 2,
             EpollBlockPool.SmallBlockSize, useSynchronizationContext: false);
 
-        /// <summary>The send loop runs inline where the app flushed.</summary>
-        public PipeOptions Output { get; } = new(pool, PipeScheduler.Inline, PipeScheduler.Inline, OutputPauseThreshold, OutputPauseThreshold / 2,
-            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false);
     }
 }
