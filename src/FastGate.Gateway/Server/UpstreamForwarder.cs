@@ -362,7 +362,7 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
                 return Fail(GatewayProblem.UpstreamTimeout, UpstreamFailure.Timeout);
             }
 
-            // The connection's send loop stopped: the socket failed (a stale pooled connection the
+            // The connection's output ended: the socket failed (a stale pooled connection the
             // upstream closed). Nothing of the answer exists yet, so an idempotent request is retried.
             runtime.Metrics.OnUpstreamFailure(UpstreamFailure.RequestWriteFailed);
             return idempotent ? ExchangeResult.Retry : Fail(GatewayProblem.BadUpstreamAnswer, UpstreamFailure.None);

@@ -8,8 +8,8 @@ namespace FastGate.Gateway.Transport;
 /// <summary>
 /// One thread waiting in epoll_wait for the sockets assigned to it (edge-triggered, man 7 epoll):
 /// the gateway's client connections and, with the same loops, its upstream connections. It signals
-/// their receive and send loops inline, then running the work other threads handed it
-/// (it is the input pipes' writer scheduler, and connections close on it). An eventfd wakes it for
+/// their readers and writers inline, then running the work other threads handed it
+/// (connections close on it, and HTTP/2 request bodies may resume on it). An eventfd wakes it for
 /// that work.
 /// </summary>
 internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable

@@ -1,20 +1,21 @@
-using System.IO.Pipelines;
-
 namespace FastGate.Gateway.Transport;
 
 /// <summary>
-/// What the two directions of an epoll socket report to the connection that owns it, once each: the
-/// receive loop of its <see cref="EpollSocketChannel"/> on its last step, its <see cref="EpollSocketWriter"/>
-/// when the output ends.
+/// What the two directions of an epoll socket report to the connection that owns it: its
+/// <see cref="EpollSocketReader"/> and <see cref="EpollSocketWriter"/> when they end (once each), and
+/// its <see cref="EpollSocketChannel"/> when the peer closes.
 /// </summary>
 internal interface IEpollChannelOwner
 {
-    /// <param name="writer">the pipe end the loop received into; the owner completes it</param>
+    /// <summary>The input ended: the peer's FIN, a failed recv, a stop or the reader's Complete.</summary>
     /// <param name="errno">0 after a FIN, a stop or the reader's end; else the errno of the failed recv</param>
-    /// <param name="error">what the loop threw, if it did</param>
-    void OnReceiveEnded(PipeWriter writer, int errno, Exception? error);
+    /// <returns>what the reader's reads throw from now, or null for them to end as at a FIN</returns>
+    Exception? OnReceiveEnded(int errno);
 
     /// <param name="errno">0 after the writer completed and sent all, or a stop; else the errno of the failed send</param>
     /// <param name="error">what the writer was completed with, if anything</param>
     void OnSendEnded(int errno, Exception? error);
+
+    /// <summary>On the loop thread: epoll saw the peer's FIN, a hang-up or an error, before any read did.</summary>
+    void OnPeerClosed();
 }

@@ -3,8 +3,8 @@ using System.Threading.Tasks.Sources;
 namespace FastGate.Gateway.Transport;
 
 /// <summary>
-/// One edge of readiness (readable or writable) between the epoll loop and a connection's receive
-/// or send loop. Edge-triggered epoll reports a transition once, so an event that arrives while
+/// One edge of readiness (readable or writable) between the epoll loop and a socket's reader or
+/// writer (<see cref="EpollSocketReader"/>, <see cref="EpollSocketWriter"/>). Edge-triggered epoll reports a transition once, so an event that arrives while
 /// nobody waits is remembered and satisfies the next wait. One waiter at a time; the waiter's
 /// continuation runs inline on the thread that signals (the loop thread), which is the point: no
 /// thread hop between the event and the recv/send it allows.
@@ -42,6 +42,9 @@ internal sealed class ReadinessSignal : IValueTaskSource
 
         return new ValueTask(this, _core.Version);
     }
+
+    /// <summary>Takes an event that arrived since the last wait, if one did, without waiting.</summary>
+    public bool TryConsume() => Interlocked.CompareExchange(ref _state, Idle, Set) == Set;
 
     public void Signal()
     {

@@ -169,9 +169,9 @@ internal sealed class ConnectionPool
         var idleTimeoutMs = (long)_endpoint.Upstream.Pool.IdleTimeout.TotalMilliseconds;
         while (TryPopIdle() is { } connection)
         {
-            // The connection's receive loop keeps reading while it is idle, so an EOF, a reset or stray
-            // bytes show up in its input: none of them leave a usable exchange. (No poll system call
-            // per lease.)
+            // An EOF, a reset or stray bytes that came while the connection was idle show up in its input
+            // (the sockets path's receive loop read them; the epoll reader recvs only when an edge came):
+            // none of them leave a usable exchange. (No poll system call per lease.)
             if (Environment.TickCount64 - connection.LastReturnedTimestamp >= idleTimeoutMs || HasBufferedInput(connection.Input))
             {
                 connection.Close();

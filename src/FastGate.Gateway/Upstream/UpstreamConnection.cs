@@ -6,12 +6,13 @@ using FastGate.Gateway.Transport;
 namespace FastGate.Gateway.Upstream;
 
 /// <summary>
-/// One pooled TCP connection to an endpoint. Its socket is pumped by two loops that live as long as
-/// the connection (as Kestrel's socket transport does): one receives into <see cref="Input"/>, one
-/// sends what is flushed to <see cref="Output"/>. Both are allocated once per connection, so an
-/// exchange on a reused connection allocates nothing. The loops are System.Net.Sockets operations,
-/// or, when the gateway runs the epoll transport, an <see cref="UpstreamEpollPump"/> on one of its
-/// epoll loops (chosen once at start-up, by the registry's loop group).
+/// One pooled TCP connection to an endpoint, read through <see cref="Input"/> and written through
+/// <see cref="Output"/>, both allocated once per connection, so an exchange on a reused connection
+/// allocates nothing. With the epoll transport they are the reader and writer of an
+/// <see cref="UpstreamEpollPump"/> on one of its loops (chosen once at start-up, by the registry's loop
+/// group), which recv and send in the gateway's own calls; otherwise two loops of System.Net.Sockets
+/// operations pump the socket through pipes for the life of the connection (as Kestrel's socket
+/// transport does).
 /// </summary>
 /// <remarks>
 /// NOTE: a NetworkStream with PipeReader.Create/PipeWriter.Create was the first version. The stream
@@ -40,9 +41,11 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024, minimumSegmentSize: SegmentSize, useSynchronizationContext: false);
 
-    private readonly Pipe _receive;
-    // The System.Net.Sockets path's send pipe; with an epoll pump the output is its EpollSocketWriter.
+    // The System.Net.Sockets path's pipes; with an epoll pump the input and output are its
+    // EpollSocketReader and EpollSocketWriter.
+    private readonly Pipe? _receive;
     private readonly Pipe? _send;
+    private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly UpstreamEpollPump? _pump;
     private int _closed;
@@ -64,24 +67,23 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         {
             _receive = new Pipe(ReceiveOptions);
             _send = new Pipe(SendOptions);
+            _input = _receive.Reader;
             _output = _send.Writer;
-            _ = ReceiveLoopAsync();
+            _ = ReceiveLoopAsync(_receive.Writer);
             _ = SendLoopAsync(_send.Reader);
             return;
         }
 
-        // The receive loop, paused by a full pipe, resumes on its own loop (as the client connections'
-        // input does); the gateway reads inline where the loop received, and sends in its own flush.
+        // The gateway recvs in its own reads (a read that waits resumes on the pump's loop) and sends in
+        // its own flushes.
         ArgumentNullException.ThrowIfNull(blocks);
-        _receive = new Pipe(new PipeOptions(blocks, PipeScheduler.Inline, pump.Loop, ReceiveOptions.PauseWriterThreshold,
-            ReceiveOptions.ResumeWriterThreshold, EpollBlockPool.SmallBlockSize, useSynchronizationContext: false));
         _pump = pump;
-        _output = pump.Start(_receive.Writer, blocks);
+        (_input, _output) = pump.Start(blocks);
     }
 
     public Socket Socket { get; }
     public EndpointState Endpoint { get; }
-    public PipeReader Input => _receive.Reader;
+    public PipeReader Input => _input;
     public PipeWriter Output => _output;
 
     /// <summary>The epoll loop that pumps this connection; null when System.Net.Sockets does.</summary>
@@ -101,9 +103,8 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    private async Task ReceiveLoopAsync()
+    private async Task ReceiveLoopAsync(PipeWriter writer)
     {
-        var writer = _receive.Writer;
         try
         {
             int readSize = SegmentSize;

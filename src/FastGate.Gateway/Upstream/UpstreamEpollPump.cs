@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -10,8 +9,8 @@ namespace FastGate.Gateway.Upstream;
 /// An upstream socket on an <see cref="EpollLoop"/> (when the gateway runs the epoll transport),
 /// usually the loop of the client connection that opened it, so a request and its upstream exchange
 /// run on one thread. The connect is a non-blocking connect(2) finished by the loop's EPOLLOUT; then an
-/// <see cref="EpollSocketChannel"/> receives into the connection's input pipe and an
-/// <see cref="EpollSocketWriter"/> is its output. No async operation is ever started on the socket,
+/// <see cref="EpollSocketReader"/> is the connection's input and an <see cref="EpollSocketWriter"/> its
+/// output, both driven by the socket's <see cref="EpollSocketChannel"/>. No async operation is ever started on the socket,
 /// so .NET's own socket engine never registers its fd.
 /// </summary>
 internal sealed class UpstreamEpollPump : IEpollChannelOwner
@@ -19,6 +18,7 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
     private readonly Socket _socket;
     private readonly int _fd;
     private readonly EpollSocketChannel _channel;
+    private EpollSocketReader? _input;
     private EpollSocketWriter? _output;
     private GCHandle _handle;
     private int _running;
@@ -29,7 +29,7 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         socket.Blocking = false;
         _socket = socket;
         _fd = (int)socket.SafeHandle.DangerousGetHandle();
-        _channel = new EpollSocketChannel(_fd, this);
+        _channel = new EpollSocketChannel(this);
         Loop = loop;
     }
 
@@ -86,30 +86,24 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         }
     }
 
-    /// <summary>Starts receiving into <paramref name="receive"/> for the life of the connection; its output.</summary>
-    public EpollSocketWriter Start(PipeWriter receive, EpollBlockPool blocks)
+    /// <summary>The connected socket's input and output, for the life of the connection.</summary>
+    public (EpollSocketReader Input, EpollSocketWriter Output) Start(EpollBlockPool blocks)
     {
-        // Two directions end: the receive loop and the output.
+        // Two directions end (the reader and the writer) before the fd closes.
         _running = 2;
+        _input = new EpollSocketReader(_fd, blocks, _channel, this);
         _output = new EpollSocketWriter(_fd, blocks, _channel.Writable, this);
-        // The loop's continuations run on loop threads: they must not carry the caller's execution context.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _ = _channel.ReceiveAsync(receive);
-        }
-
-        return _output;
+        return (_input, _output);
     }
 
     /// <summary>
     /// Sends a FIN (shutdown(2) SHUT_RDWR, not a reset) and ends both directions; the fd closes on the
-    /// loop once they have. The receive loop is woken through the loop's queue, so that completing its
-    /// pipe never runs inside the caller's own call. Called once, by the connection's close.
+    /// loop once they have. A waiting read is woken through the loop's queue, so that ending it never
+    /// runs inside the caller's own call. Called once, by the connection's close.
     /// </summary>
     public void Close()
     {
-        _channel.StopReceiving();
-        _output!.Stop();
+        // The shutdown first: ending both directions lets the loop close the fd at once.
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -118,7 +112,13 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         {
             // Already reset by the peer.
         }
+        catch (ObjectDisposedException)
+        {
+            // Both directions had ended already (the peer's FIN read, a send failed): the fd is closed.
+        }
 
+        _input!.Stop(wake: false);
+        _output!.Stop();
         Loop.Schedule(static state => ((EpollSocketChannel)state!).Readable.Signal(), _channel);
     }
 
@@ -150,12 +150,17 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         }
     }
 
-    void IEpollChannelOwner.OnReceiveEnded(PipeWriter writer, int errno, Exception? error)
+    Exception? IEpollChannelOwner.OnReceiveEnded(int errno)
     {
         // A FIN or a reset alike: the reader sees the end of the stream, which every caller treats as
         // a failed (never a complete) exchange.
-        writer.Complete(error);
         LoopEnded();
+        return null;
+    }
+
+    void IEpollChannelOwner.OnPeerClosed()
+    {
+        // The next lease sees it: the reader's TryRead finds the FIN (HasBufferedInput).
     }
 
     void IEpollChannelOwner.OnSendEnded(int errno, Exception? error)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using FastGate.Gateway.Transport;
 
@@ -9,45 +8,21 @@ namespace FastGate.Gateway.Tests.Transport;
 /// <summary>The epoll output over a real loopback TCP pair: the writer on one end, a plain socket reading the other.</summary>
 public sealed class EpollSocketWriterTests : IAsyncLifetime
 {
-    private readonly EpollLoop _loop = new("test-writer");
     private readonly EpollBlockPool _pool = new();
     private readonly Owner _owner = new();
-    private Socket _server = null!;
+    private EpollSocketPair _pair = null!;
     private Socket _peer = null!;
-    private EpollSocketChannel _channel = null!;
-    private System.Runtime.InteropServices.GCHandle _handle;
     private EpollSocketWriter _writer = null!;
 
     public async Task InitializeAsync()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        _peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         // Small buffers: a few hundred KiB fill the connection, so a flush has to wait.
-        _peer.ReceiveBufferSize = 16 * 1024;
-        await _peer.ConnectAsync(listener.LocalEndPoint!);
-        _server = await listener.AcceptAsync();
-        _server.SendBufferSize = 16 * 1024;
-        _server.Blocking = false;
-        int fd = (int)_server.SafeHandle.DangerousGetHandle();
-        _channel = new EpollSocketChannel(fd, _owner);
-        _handle = _loop.Register(fd, _channel);
-        _writer = new EpollSocketWriter(fd, _pool, _channel.Writable, _owner);
+        _pair = await EpollSocketPair.OpenAsync(_owner, "test-writer", smallBuffers: true);
+        _peer = _pair.Peer;
+        _writer = new EpollSocketWriter(_pair.Fd, _pool, _pair.Channel.Writable, _owner);
     }
 
-    public Task DisposeAsync()
-    {
-        _peer.Dispose();
-        _server.Dispose();
-        _loop.Dispose();
-        if (_handle.IsAllocated)
-        {
-            _handle.Free();
-        }
-
-        return Task.CompletedTask;
-    }
+    public async Task DisposeAsync() => await _pair.DisposeAsync();
 
     [Fact]
     public async Task A_flush_sends_exactly_what_was_written_and_completes_at_once()
@@ -217,7 +192,11 @@ public sealed class EpollSocketWriterTests : IAsyncLifetime
         public int LastErrno = -1;
         public readonly TaskCompletionSource Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void OnReceiveEnded(PipeWriter writer, int errno, Exception? error) => writer.Complete(error);
+        public Exception? OnReceiveEnded(int errno) => null;
+
+        public void OnPeerClosed()
+        {
+        }
 
         public void OnSendEnded(int errno, Exception? error)
         {

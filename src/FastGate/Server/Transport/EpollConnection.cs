@@ -10,24 +10,20 @@ using Microsoft.AspNetCore.Http.Features;
 namespace FastGate.Server.Transport;
 
 /// <summary>
-/// One accepted connection on an <see cref="EpollLoop"/>: the receive loop of its
-/// <see cref="EpollSocketChannel"/> recvs on the loop thread straight into the input pipe and the
-/// app's read continues inline there; the output is an <see cref="EpollSocketWriter"/>, which sends in
-/// the app's own flush. Closing follows Kestrel's socket transport: when the app completes its output
+/// One accepted connection on an <see cref="EpollLoop"/>: its input is an <see cref="EpollSocketReader"/>,
+/// which recvs in the app's own read (a read that waits resumes on the loop thread at the socket's
+/// next edge), and its output an <see cref="EpollSocketWriter"/>, which sends in the app's own flush. Closing follows Kestrel's socket transport: when the app completes its output
 /// (or aborts) the socket is shut down both ways, the input completes, and the fd is closed once both
 /// directions ended.
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature,
     IConnectionLifetimeFeature, IConnectionEndPointFeature, IMemoryPoolFeature, IEpollLoopFeature, IEpollChannelOwner
 {
-    /// <summary>As Kestrel's defaults: MaxRequestBufferSize 1 MiB and MaxResponseBufferSize 64 KiB.</summary>
-    private const int InputPauseThreshold = 1024 * 1024;
-
     private static long s_lastId;
 
     private readonly int _fd;
     private readonly EpollLoop _loop;
-    private readonly Pipe _input;
+    private readonly EpollSocketReader _input;
     private readonly EpollSocketWriter _output;
     private readonly EpollSocketChannel _channel;
     /// <summary>Stands in <see cref="_fdClosedWaiter"/> once the fd is closed.</summary>
@@ -52,14 +48,14 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     {
         _fd = fd;
         _loop = settings.Loop;
-        _channel = new EpollSocketChannel(_fd, this);
+        _channel = new EpollSocketChannel(this);
         MemoryPool = settings.Pool;
         _id = Interlocked.Increment(ref s_lastId);
         LocalEndPoint = local;
         RemoteEndPoint = remote;
-        _input = new Pipe(settings.Input);
+        _input = new EpollSocketReader(_fd, settings.Pool, _channel, this);
         _output = new EpollSocketWriter(_fd, settings.Pool, _channel.Writable, this);
-        Transport = new DuplexPipe(_input.Reader, _output);
+        Transport = new DuplexPipe(_input, _output);
 
         Features = new EpollConnectionFeatures(this);
     }
@@ -91,7 +87,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
             var source = new CancellationTokenSource();
             made = Interlocked.CompareExchange(ref _closed, source, null) ?? source;
-            // Race window: the receive loop may have ended before the exchange above and seen no source; both
+            // Race window: the input may have ended before the exchange above and seen no source; both
             // sides publish with a full fence before they look at the other's, so one of them cancels.
             if (ReferenceEquals(made, source) && Volatile.Read(ref _receiveEnded) != 0)
             {
@@ -110,25 +106,12 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
 
     public EpollLoop Loop => _loop;
 
-    /// <summary>Registers the socket with its loop and starts the receive loop; called once, by the listener.</summary>
+    /// <summary>Registers the socket with its loop; called once, by the listener.</summary>
     public void Start()
     {
-        _handle = _loop.Register(_fd, _channel);
-
-        // Two directions end: the receive loop and the output (EpollSocketWriter).
+        // Two directions end (the reader and the writer) before the fd closes.
         _running = 2;
-        // The loop's continuations run on the loop thread: they must not carry the accepting
-        // context's execution context there.
-        if (ExecutionContext.IsFlowSuppressed())
-        {
-            _ = _channel.ReceiveAsync(_input.Writer);
-            return;
-        }
-
-        using (ExecutionContext.SuppressFlow())
-        {
-            _ = _channel.ReceiveAsync(_input.Writer);
-        }
+        _handle = _loop.Register(_fd, _channel);
     }
 
     public override void Abort(ConnectionAbortedException abortReason)
@@ -141,7 +124,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     public override async ValueTask DisposeAsync()
     {
         // The pipes' app ends, not Transport: TLS replaces Transport with its own pipe.
-        await _input.Reader.CompleteAsync().ConfigureAwait(false);
+        await _input.CompleteAsync().ConfigureAwait(false);
         await _output.CompleteAsync().ConfigureAwait(false);
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Interlocked.CompareExchange(ref _fdClosedWaiter, waiter, null) is { } earlier)
@@ -179,32 +162,36 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         (Interlocked.Exchange(ref _fdClosedWaiter, FdClosed) as TaskCompletionSource)?.TrySetResult();
     }
 
-    void IEpollChannelOwner.OnReceiveEnded(PipeWriter writer, int errno, Exception? error)
+    Exception? IEpollChannelOwner.OnReceiveEnded(int errno)
     {
-        // After a shutdown, that is why the loop ended (as Kestrel's socket transport reports it).
-        writer.Complete(Volatile.Read(ref _shutdownReason) ?? (errno != 0 ? TransportError(errno, "recv") : error));
-        // Token callbacks are the app's code: run them off the loop thread.
-        Interlocked.Exchange(ref _receiveEnded, 1);
-        if (Volatile.Read(ref _closed) is { } closed)
-        {
-            CancelClosedOffLoop(closed);
-        }
-
+        MarkClosed();
         LoopEnded();
+        // After a shutdown, that is why the input ended (as Kestrel's socket transport reports it).
+        return Volatile.Read(ref _shutdownReason) ?? (errno != 0 ? TransportError(errno, "recv") : null);
     }
 
     void IEpollChannelOwner.OnSendEnded(int errno, Exception? error)
     {
         Shutdown(error ?? (errno != 0 ? TransportError(errno, "send") : null));
-        // A receive loop paused on a full input pipe gives up.
-        _input.Writer.CancelPendingFlush();
         LoopEnded();
+    }
+
+    void IEpollChannelOwner.OnPeerClosed() => MarkClosed();
+
+    /// <summary>The client is gone (its FIN, or the input ended): <see cref="ConnectionClosed"/> fires, once.</summary>
+    private void MarkClosed()
+    {
+        if (Interlocked.Exchange(ref _receiveEnded, 1) == 0 && Volatile.Read(ref _closed) is { } closed)
+        {
+            // Token callbacks are the app's code: run them off the loop thread.
+            CancelClosedOffLoop(closed);
+        }
     }
 
     /// <summary>
     /// Ends the connection both ways (shutdown(2) SHUT_RDWR: the client gets a FIN after what was
-    /// sent, and recv sees the end), then wakes the receive loop through the loop's queue, so that
-    /// completing the input never runs inside the app's own call that got here.
+    /// sent, and recv sees the end), then wakes a waiting read through the loop's queue, so that
+    /// ending the input never runs inside the app's own call that got here.
     /// </summary>
     private void Shutdown(Exception? reason)
     {
@@ -214,7 +201,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         }
 
         Interlocked.CompareExchange(ref _shutdownReason, reason ?? new ConnectionAbortedException("The epoll transport's output completed gracefully."), null);
-        _channel.StopReceiving();
+        _input.Stop(wake: false);
         // Fails only when the peer already reset the connection (ENOTCONN): nothing left to shut down.
         LinuxNative.Shutdown(_fd, LinuxNative.ShutRdWr);
 
@@ -233,19 +220,11 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
         public PipeWriter Output { get; } = output;
     }
 
-    /// <summary>What the connections of one loop share: the loop, the block pool, and their input pipes' options (one copy, not one per connection).</summary>
+    /// <summary>What the connections of one loop share: the loop and the block pool.</summary>
     internal sealed class LoopSettings(EpollLoop loop, EpollBlockPool pool)
     {
         public EpollLoop Loop { get; } = loop;
 
         public EpollBlockPool Pool { get; } = pool;
-
-        /// <summary>
-        /// The app reads inline where the loop received; only a receive loop paused by a full input
-        /// pipe resumes through the loop's queue.
-        /// </summary>
-        public PipeOptions Input { get; } = new(pool, PipeScheduler.Inline, loop, InputPauseThreshold, InputPauseThreshold / 2,
-            EpollBlockPool.SmallBlockSize, useSynchronizationContext: false);
-
     }
 }
