@@ -374,6 +374,7 @@ internal sealed class EpollSocketReader : PipeReader
     private sealed class Segment : ReadOnlySequenceSegment<byte>
     {
         private IMemoryOwner<byte>? _block;
+        private Memory<byte> _whole;
 
         public byte[] Array { get; private set; } = [];
 
@@ -388,6 +389,7 @@ internal sealed class EpollSocketReader : PipeReader
         public void Attach(IMemoryOwner<byte> block, byte[] array, Segment? previous)
         {
             _block = block;
+            _whole = block.Memory;
             Array = array;
             Start = End = 0;
             Memory = default;
@@ -404,12 +406,13 @@ internal sealed class EpollSocketReader : PipeReader
         }
 
         /// <summary>After a recv: the sequence sees the bytes received so far.</summary>
-        public void Grow() => Memory = _block!.Memory[..End];
+        public void Grow() => Memory = _whole[..End];
 
         public void Detach()
         {
             _block?.Dispose();
             _block = null;
+            _whole = default;
             Array = [];
             Memory = default;
             Next = null;

@@ -270,6 +270,15 @@ internal sealed class EpollSocketWriter : PipeWriter
         int first = (int)Math.Min(head.End - head.Start, _unsent);
         if (first == _unsent || head.Next is null)
         {
+            if (head.Array is { } array)
+            {
+                // The pool's arrays live on the pinned heap: fixing one costs nothing.
+                fixed (byte* pointer = array)
+                {
+                    return LinuxNative.Send(_fd, pointer + head.Start, (nuint)first, LinuxNative.MsgNoSignal);
+                }
+            }
+
             using var pin = head.Memory.Pin();
             return LinuxNative.Send(_fd, (byte*)pin.Pointer + head.Start, (nuint)first, LinuxNative.MsgNoSignal);
         }
