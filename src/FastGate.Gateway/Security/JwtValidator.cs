@@ -130,28 +130,25 @@ internal sealed class JwtValidator
     {
         expiresAt = 0;
 
-        // RFC 7515 section 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature).
-        int firstDot = token.IndexOf((byte)'.');
-        if (firstDot <= 0)
+        // RFC 7515 section 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature). The header ends
+        // at the first dot (found by the remembered header's text when it matches) and the signature starts after
+        // the last: a dot anywhere between them makes the payload fail its decoding, so a token of more than three
+        // parts is still Malformed without a search through the payload. Only a rejected header could answer
+        // before the payload is decoded; it looks for such a dot itself, so the verdicts stay those of a split
+        // that refuses extra parts first.
+        AcceptedHeader? last = t_lastHeader;
+        bool remembered = last is not null && last.Precedes(this, token);
+        int firstDot = remembered ? last!.EncodedLength : token.IndexOf((byte)'.');
+        int lastDot = token.LastIndexOf((byte)'.');
+        if (firstDot <= 0 || lastDot - firstDot <= 1)
         {
             return JwtValidationResult.Malformed;
         }
 
-        int secondDot = token[(firstDot + 1)..].IndexOf((byte)'.');
-        if (secondDot <= 0)
-        {
-            return JwtValidationResult.Malformed;
-        }
-
-        secondDot += firstDot + 1;
         ReadOnlySpan<byte> encodedHeader = token[..firstDot];
-        ReadOnlySpan<byte> encodedPayload = token[(firstDot + 1)..secondDot];
-        ReadOnlySpan<byte> encodedSignature = token[(secondDot + 1)..];
-        ReadOnlySpan<byte> signingInput = token[..secondDot];
-        if (encodedSignature.Contains((byte)'.'))
-        {
-            return JwtValidationResult.Malformed;
-        }
+        ReadOnlySpan<byte> encodedPayload = token[(firstDot + 1)..lastDot];
+        ReadOnlySpan<byte> encodedSignature = token[(lastDot + 1)..];
+        ReadOnlySpan<byte> signingInput = token[..lastDot];
 
         int headerCapacity = Base64UrlStrict.MaxDecodedLength(encodedHeader.Length);
         Span<byte> buffer = context.GetBuffer(headerCapacity + Base64UrlStrict.MaxDecodedLength(encodedPayload.Length));
@@ -159,9 +156,9 @@ internal sealed class JwtValidator
         int kidLength;
         scoped ReadOnlySpan<byte> kid;
         Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
-        if (t_lastHeader is { } last && last.Matches(this, encodedHeader))
+        if (remembered)
         {
-            algorithm = last.Algorithm;
+            algorithm = last!.Algorithm;
             kidLength = last.KidLength;
             kid = last.Kid;
         }
@@ -175,7 +172,7 @@ internal sealed class JwtValidator
             JwtValidationResult headerResult = ReadHeader(buffer[..headerLength], kidBuffer, out algorithm, out kidLength);
             if (headerResult != JwtValidationResult.Valid)
             {
-                return headerResult;
+                return encodedPayload.Contains((byte)'.') ? JwtValidationResult.Malformed : headerResult;
             }
 
             kid = kidLength < 0 ? default : kidBuffer[..kidLength];
@@ -885,8 +882,13 @@ internal sealed class JwtValidator
 
         public ReadOnlySpan<byte> Kid => _kid.AsSpan(0, Math.Max(KidLength, 0));
 
-        public bool Matches(JwtValidator validator, ReadOnlySpan<byte> encodedHeader) =>
-            ReferenceEquals(_validator, validator) && encodedHeader.SequenceEqual(_encoded.AsSpan(0, _encodedLength));
+        public int EncodedLength => _encodedLength;
+
+        /// <summary>Whether <paramref name="token"/> starts with this header's text and a dot, for the same
+        /// validator: its first dot is then at <see cref="EncodedLength"/> (base64url text has none).</summary>
+        public bool Precedes(JwtValidator validator, ReadOnlySpan<byte> token) =>
+            ReferenceEquals(_validator, validator) && token.Length > _encodedLength && token[_encodedLength] == (byte)'.'
+            && token[.._encodedLength].SequenceEqual(_encoded.AsSpan(0, _encodedLength));
 
         public static void Remember(JwtValidator validator, ReadOnlySpan<byte> encodedHeader, JwtAlgorithms algorithm, int kidLength, ReadOnlySpan<byte> kid)
         {
