@@ -122,7 +122,7 @@ internal static class JwtJsonMembers
             }
 
             int nameStart = open + 1;
-            if (!names.TryAdd(nameSpans, json, nameStart, nameEnd - nameStart))
+            if (!names.TryAdd(nameSpans, nameStart, nameEnd - nameStart))
             {
                 return false;
             }

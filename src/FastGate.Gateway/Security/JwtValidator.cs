@@ -458,12 +458,21 @@ internal sealed class JwtValidator
     /// has the wrong type, or a date is not a plain integer, and <see cref="ReadClaimsWithReader"/> decides.</summary>
     private bool TryReadClaimsFast(ReadOnlySpan<byte> payload, long now, out long expiresAt, out JwtValidationResult result)
     {
-        var members = new ClaimMembers(_policy);
+        var members = new ClaimMembers();
         bool decided = JwtJsonMembers.Scan(payload, ref members) == JwtJsonStep.End;
         expiresAt = members.ExpiresAt;
-        result = decided
-            ? ClaimsVerdict(now, members.HasExpiry, expiresAt, members.NotBefore, members.IssuedAt, members.IssuerOk, members.AudienceOk)
-            : JwtValidationResult.Malformed;
+        result = JwtValidationResult.Malformed;
+        if (!decided)
+        {
+            return false;
+        }
+
+        bool audienceOk = members.IsAudience(_policy, out decided);
+        if (decided)
+        {
+            result = ClaimsVerdict(now, members.HasExpiry, expiresAt, members.NotBefore, members.IssuedAt, members.IsIssuer(_policy), audienceOk);
+        }
+
         return decided;
     }
 
@@ -728,7 +737,7 @@ internal sealed class JwtValidator
     private static bool TryAddName(ref JwtMemberNames names, Span<int> nameSpans, in Utf8JsonReader reader, Span<byte> nameBytes)
     {
         int start = names.NameBytes;
-        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(nameSpans, nameBytes, start, length);
+        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(nameSpans, start, length);
     }
 
     /// <summary>The header members the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
@@ -788,13 +797,15 @@ internal sealed class JwtValidator
     }
 
     /// <summary>The registered claims the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
-    private struct ClaimMembers : IJwtJsonMemberHandler
+    /// <remarks>During the scan the "iss" and "aud" values are only kept (spans into the document) and compared once
+    /// it ends: a call in the member loop (a span compare is one) makes the JIT save and reload the loop's live
+    /// registers around it, and comparing in the loop cost 30-40 ns of the benchmark token's claims step
+    /// (perf-results/benchmarks_2026-11-27_hs256d.md). The scan rejects duplicate names, so each value is the
+    /// claim's only one.</remarks>
+    private ref struct ClaimMembers : IJwtJsonMemberHandler
     {
-        private readonly JwtPolicy _policy;
-
-        public ClaimMembers(JwtPolicy policy)
+        public ClaimMembers()
         {
-            _policy = policy;
             NotBefore = long.MinValue;
             IssuedAt = long.MinValue;
         }
@@ -803,8 +814,13 @@ internal sealed class JwtValidator
         public bool HasExpiry;
         public long NotBefore;
         public long IssuedAt;
-        public bool IssuerOk;
-        public bool AudienceOk;
+        public bool HasIssuer;
+        public ReadOnlySpan<byte> Issuer;
+
+        /// <summary><see cref="JsonTokenType.String"/> or <see cref="JsonTokenType.StartArray"/> when the claims hold
+        /// an "aud", else <see cref="JsonTokenType.None"/>.</summary>
+        public JsonTokenType AudienceKind;
+        public ReadOnlySpan<byte> Audience;
 
         /// <summary>False for a registered claim of the wrong type, or a date that is not a plain integer
         /// (a fraction, an exponent): the reader path decides those.</summary>
@@ -826,34 +842,45 @@ internal sealed class JwtValidator
                     IssuedAt = integer;
                     return integer != JwtJsonMembers.NotAnInteger;
                 case RegisteredClaim.Issuer:
-                    IssuerOk = value.SequenceEqual(_policy.IssuerUtf8);
+                    HasIssuer = true;
+                    Issuer = value;
                     return kind == JsonTokenType.String;
                 default:
-                    return OnAudience(kind, value);
+                    AudienceKind = kind;
+                    Audience = value;
+                    return kind is JsonTokenType.String or JsonTokenType.StartArray;
             }
         }
 
-        private bool OnAudience(JsonTokenType kind, ReadOnlySpan<byte> value)
+        /// <summary>Whether the "iss" kept by the scan is the policy's, exactly (RFC 7519 section 4.1.1).</summary>
+        public readonly bool IsIssuer(JwtPolicy policy) => HasIssuer && Issuer.SequenceEqual(policy.IssuerUtf8);
+
+        /// <summary>Whether the "aud" kept by the scan, a string or an array of them, names one of the policy's
+        /// audiences (RFC 7519 section 4.1.3); false in <paramref name="decided"/> for an array holding anything
+        /// but strings, which the reader path decides.</summary>
+        public readonly bool IsAudience(JwtPolicy policy, out bool decided)
         {
-            if (kind == JsonTokenType.String)
+            decided = true;
+            if (AudienceKind == JsonTokenType.String)
             {
-                AudienceOk = IsAudience(_policy, value);
-                return true;
+                return JwtValidator.IsAudience(policy, Audience);
             }
 
-            if (kind != JsonTokenType.StartArray)
+            if (AudienceKind != JsonTokenType.StartArray)
             {
                 return false;
             }
 
+            bool audienceOk = false;
             int position = 0;
             bool notString;
-            while (JwtJsonMembers.TryNextString(value, ref position, out ReadOnlySpan<byte> element, out notString))
+            while (JwtJsonMembers.TryNextString(Audience, ref position, out ReadOnlySpan<byte> element, out notString))
             {
-                AudienceOk |= IsAudience(_policy, element);
+                audienceOk |= JwtValidator.IsAudience(policy, element);
             }
 
-            return !notString;
+            decided = !notString;
+            return audienceOk;
         }
     }
 
