@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -580,7 +581,14 @@ internal static class JwtJsonMembers
         p++;
         if (digit != 0)
         {
-            // Wraps past 18 digits, and is then not reported.
+            // Wraps past 18 digits, and is then not reported. Eight digits at a time while there are eight: a date
+            // claim has ten, and one at a time they cost 3-5 ns a number in the benchmark token's claims.
+            while (p + 8 <= json.Length && TryParseEightDigits(BinaryPrimitives.ReadUInt64LittleEndian(json.Slice(p, 8)), out uint eight))
+            {
+                value = unchecked((value * 100_000_000) + eight);
+                p += 8;
+            }
+
             while (p < json.Length && (digit = (uint)(json[p] - '0')) <= 9)
             {
                 value = unchecked((value * 10) + digit);
@@ -623,6 +631,29 @@ internal static class JwtJsonMembers
         }
 
         position = p;
+        return true;
+    }
+
+    /// <summary>The value of 8 ASCII digits read as a little-endian word (the first digit in its lowest byte); false
+    /// when any byte is not a digit.</summary>
+    /// <remarks>The SWAR method of D. Lemire ("Quickly parsing eight digits"): a byte is a digit when its high
+    /// nibble is 3 and adding 6 leaves it 3; then adjacent digits are combined into 2-digit, 4-digit and 8-digit
+    /// values by three multiplications.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TryParseEightDigits(ulong word, out uint value)
+    {
+        const ulong HighNibbles = 0xF0F0F0F0F0F0F0F0UL;
+        if (((word & HighNibbles) | (((word + 0x0606060606060606UL) & HighNibbles) >> 4)) != 0x3333333333333333UL)
+        {
+            value = 0;
+            return false;
+        }
+
+        word -= 0x3030303030303030UL;
+        word = (word * 10) + (word >> 8);
+        const ulong Pairs = 0x000000FF000000FFUL;
+        word = (((word & Pairs) * (100 + (1_000_000UL << 32))) + (((word >> 16) & Pairs) * (1 + (10_000UL << 32)))) >> 32;
+        value = (uint)word;
         return true;
     }
 

@@ -413,14 +413,19 @@ internal sealed class JwtValidator
 
     private static bool Verify(JwtKey key, JwtAlgorithms algorithm, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
     {
+        // The native HMAC throws nothing, and stays out of the try below: in a try region the JIT calls each of
+        // its P/Invokes through a stub instead of inlining the call (3-5 ns of a cold HS256 validation).
+        if (key.HasNativeHmac)
+        {
+            return VerifyHmac(key, algorithm, signingInput, signature);
+        }
+
         try
         {
             switch (key.Type)
             {
                 case JwtKeyType.Oct:
-                    Span<byte> mac = stackalloc byte[64];
-                    int length = key.ComputeHmac(algorithm, signingInput, mac);
-                    return HmacSha2.MacEquals(mac[..length], signature);
+                    return VerifyHmac(key, algorithm, signingInput, signature);
                 case JwtKeyType.Rsa:
                     RSASignaturePadding padding = (algorithm & (JwtAlgorithms.PS256 | JwtAlgorithms.PS384 | JwtAlgorithms.PS512)) != 0
                         ? RSASignaturePadding.Pss
@@ -436,6 +441,13 @@ internal sealed class JwtValidator
         {
             return false;
         }
+    }
+
+    private static bool VerifyHmac(JwtKey key, JwtAlgorithms algorithm, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> mac = stackalloc byte[64];
+        int length = key.ComputeHmac(algorithm, signingInput, mac);
+        return HmacSha2.MacEquals(mac[..length], signature);
     }
 
     private JwtValidationResult ReadClaims(ReadOnlySpan<byte> payload, long now, out long expiresAt)
