@@ -64,6 +64,9 @@ internal sealed class JwtKey
 
     internal byte[]? Secret { get; }
 
+    /// <summary>Whether this is an oct key whose HMAC runs on <see cref="OpenSslSha2"/> (which throws nothing).</summary>
+    internal bool HasNativeHmac => _hmac is { IsNative: true };
+
     /// <summary>HMAC of <paramref name="data"/> with this oct key; the hash output length.</summary>
     internal int ComputeHmac(JwtAlgorithms algorithm, ReadOnlySpan<byte> data, Span<byte> destination)
     {

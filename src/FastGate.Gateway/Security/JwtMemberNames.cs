@@ -10,11 +10,13 @@ namespace FastGate.Gateway.Security;
 /// <remarks>
 /// Names are recorded while the object is read and compared once it is complete (<see cref="HasDuplicate"/>): both
 /// paths reject a document with a duplicate as a whole, and every other way out of their member loops is Malformed
-/// (or, for the scanner, Unsure) too, so when a duplicate is found changes no verdict. A record is a store and a
-/// few register operations with no branch on the filters.
-/// <para>The spans live in caller-provided memory and this struct holds only counters and filters, so the scanner
-/// keeps it in registers: as a struct with inline storage, passed by reference to the member loop, its fields were
-/// read and written in memory for every member (about a quarter of the claims loop's samples).</para>
+/// (or, for the scanner, Unsure) too, so when a duplicate is found changes no verdict. Recording a name is one store
+/// and two counters; the hash filters that decide whether names need comparing are built afterwards, in a loop of
+/// their own. Built in the scanner's member loop, next to its other state, the filters were spilled to memory: the
+/// benchmark claims set's scan (10 members) took 140-150 ns with them and 100-125 ns without recording names at all
+/// (perf-results/benchmarks_2026-11-27_hs256d.md).
+/// <para>The spans live in caller-provided memory and this struct holds only counters, so the scanner keeps it in
+/// registers.</para>
 /// </remarks>
 internal struct JwtMemberNames
 {
@@ -28,22 +30,14 @@ internal struct JwtMemberNames
     private int _count;
     private int _bytes;
 
-    /// <summary>Two 64-bit filters on a hash of each name's length and first 8 bytes (its top two 6-bit fields), and
-    /// whether a name found its bits set in both: only then are names compared. With one filter half of all
-    /// 10-member claims sets had a pair of names sharing a bit (the benchmark token's "roles" and "tenant" did);
-    /// with two about 1 in 15 does, and a duplicate always is.</summary>
-    private ulong _seen;
-    private ulong _seenToo;
-    private bool _suspect;
-
     /// <summary>Bytes of all names recorded so far.</summary>
     public readonly int NameBytes => _bytes;
 
-    /// <summary>Records the name at [start, start + length) of <paramref name="source"/> into
-    /// <paramref name="spans"/> (room for <see cref="MaxMembers"/>); false past <see cref="MaxMembers"/> or
-    /// <see cref="MaxNameBytes"/>. The same spans and source go to <see cref="HasDuplicate"/>.</summary>
+    /// <summary>Records the name at [start, start + length) of the document into <paramref name="spans"/> (room for
+    /// <see cref="MaxMembers"/>); false past <see cref="MaxMembers"/> or <see cref="MaxNameBytes"/>. The same spans
+    /// and the document go to <see cref="HasDuplicate"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryAdd(Span<int> spans, ReadOnlySpan<byte> source, int start, int length)
+    public bool TryAdd(Span<int> spans, int start, int length)
     {
         if (_count == MaxMembers || (_bytes += length) > MaxNameBytes)
         {
@@ -52,18 +46,33 @@ internal struct JwtMemberNames
 
         // start | length << 16: a document here is at most 8 KiB, a name at most 1 KiB.
         spans[_count++] = start | (length << 16);
-        ulong hash = (Prefix(source, start, length) + (ulong)length) * 0x9E3779B97F4A7C15UL;
-        ulong bit = 1UL << (int)(hash >> 58);
-        ulong bitToo = 1UL << (int)(hash >> 52);
-        _suspect |= ((_seen & bit) != 0) & ((_seenToo & bitToo) != 0);
-        _seen |= bit;
-        _seenToo |= bitToo;
         return true;
     }
 
     /// <summary>Whether two recorded names are equal.</summary>
-    public readonly bool HasDuplicate(ReadOnlySpan<int> spans, ReadOnlySpan<byte> source) =>
-        _suspect && HasEqualNames(spans[.._count], source);
+    /// <remarks>Two 64-bit filters on a hash of each name's length and first 8 bytes (its top two 6-bit fields) say
+    /// whether any name found its bits set in both: only then are names compared. With one filter half of all
+    /// 10-member claims sets had a pair of names sharing a bit (the benchmark token's "roles" and "tenant" did);
+    /// with two about 1 in 15 does, and a duplicate always is.</remarks>
+    public readonly bool HasDuplicate(ReadOnlySpan<int> spans, ReadOnlySpan<byte> source)
+    {
+        spans = spans[.._count];
+        ulong seen = 0;
+        ulong seenToo = 0;
+        bool suspect = false;
+        foreach (int span in spans)
+        {
+            int length = span >> 16;
+            ulong hash = (Prefix(source, span & 0xFFFF, length) + (ulong)length) * 0x9E3779B97F4A7C15UL;
+            ulong bit = 1UL << (int)(hash >> 58);
+            ulong bitToo = 1UL << (int)(hash >> 52);
+            suspect |= ((seen & bit) != 0) & ((seenToo & bitToo) != 0);
+            seen |= bit;
+            seenToo |= bitToo;
+        }
+
+        return suspect && HasEqualNames(spans, source);
+    }
 
     private static bool HasEqualNames(ReadOnlySpan<int> spans, ReadOnlySpan<byte> source)
     {

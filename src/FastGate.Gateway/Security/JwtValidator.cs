@@ -130,28 +130,25 @@ internal sealed class JwtValidator
     {
         expiresAt = 0;
 
-        // RFC 7515 section 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature).
-        int firstDot = token.IndexOf((byte)'.');
-        if (firstDot <= 0)
+        // RFC 7515 section 7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature). The header ends
+        // at the first dot (found by the remembered header's text when it matches) and the signature starts after
+        // the last: a dot anywhere between them makes the payload fail its decoding, so a token of more than three
+        // parts is still Malformed without a search through the payload. Only a rejected header could answer
+        // before the payload is decoded; it looks for such a dot itself, so the verdicts stay those of a split
+        // that refuses extra parts first.
+        AcceptedHeader? last = t_lastHeader;
+        bool remembered = last is not null && last.Precedes(this, token);
+        int firstDot = remembered ? last!.EncodedLength : token.IndexOf((byte)'.');
+        int lastDot = token.LastIndexOf((byte)'.');
+        if (firstDot <= 0 || lastDot - firstDot <= 1)
         {
             return JwtValidationResult.Malformed;
         }
 
-        int secondDot = token[(firstDot + 1)..].IndexOf((byte)'.');
-        if (secondDot <= 0)
-        {
-            return JwtValidationResult.Malformed;
-        }
-
-        secondDot += firstDot + 1;
         ReadOnlySpan<byte> encodedHeader = token[..firstDot];
-        ReadOnlySpan<byte> encodedPayload = token[(firstDot + 1)..secondDot];
-        ReadOnlySpan<byte> encodedSignature = token[(secondDot + 1)..];
-        ReadOnlySpan<byte> signingInput = token[..secondDot];
-        if (encodedSignature.Contains((byte)'.'))
-        {
-            return JwtValidationResult.Malformed;
-        }
+        ReadOnlySpan<byte> encodedPayload = token[(firstDot + 1)..lastDot];
+        ReadOnlySpan<byte> encodedSignature = token[(lastDot + 1)..];
+        ReadOnlySpan<byte> signingInput = token[..lastDot];
 
         int headerCapacity = Base64UrlStrict.MaxDecodedLength(encodedHeader.Length);
         Span<byte> buffer = context.GetBuffer(headerCapacity + Base64UrlStrict.MaxDecodedLength(encodedPayload.Length));
@@ -159,9 +156,9 @@ internal sealed class JwtValidator
         int kidLength;
         scoped ReadOnlySpan<byte> kid;
         Span<byte> kidBuffer = stackalloc byte[MaxKidBytes];
-        if (t_lastHeader is { } last && last.Matches(this, encodedHeader))
+        if (remembered)
         {
-            algorithm = last.Algorithm;
+            algorithm = last!.Algorithm;
             kidLength = last.KidLength;
             kid = last.Kid;
         }
@@ -175,7 +172,7 @@ internal sealed class JwtValidator
             JwtValidationResult headerResult = ReadHeader(buffer[..headerLength], kidBuffer, out algorithm, out kidLength);
             if (headerResult != JwtValidationResult.Valid)
             {
-                return headerResult;
+                return encodedPayload.Contains((byte)'.') ? JwtValidationResult.Malformed : headerResult;
             }
 
             kid = kidLength < 0 ? default : kidBuffer[..kidLength];
@@ -416,14 +413,19 @@ internal sealed class JwtValidator
 
     private static bool Verify(JwtKey key, JwtAlgorithms algorithm, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
     {
+        // The native HMAC throws nothing, and stays out of the try below: in a try region the JIT calls each of
+        // its P/Invokes through a stub instead of inlining the call (3-5 ns of a cold HS256 validation).
+        if (key.HasNativeHmac)
+        {
+            return VerifyHmac(key, algorithm, signingInput, signature);
+        }
+
         try
         {
             switch (key.Type)
             {
                 case JwtKeyType.Oct:
-                    Span<byte> mac = stackalloc byte[64];
-                    int length = key.ComputeHmac(algorithm, signingInput, mac);
-                    return HmacSha2.MacEquals(mac[..length], signature);
+                    return VerifyHmac(key, algorithm, signingInput, signature);
                 case JwtKeyType.Rsa:
                     RSASignaturePadding padding = (algorithm & (JwtAlgorithms.PS256 | JwtAlgorithms.PS384 | JwtAlgorithms.PS512)) != 0
                         ? RSASignaturePadding.Pss
@@ -439,6 +441,13 @@ internal sealed class JwtValidator
         {
             return false;
         }
+    }
+
+    private static bool VerifyHmac(JwtKey key, JwtAlgorithms algorithm, ReadOnlySpan<byte> signingInput, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> mac = stackalloc byte[64];
+        int length = key.ComputeHmac(algorithm, signingInput, mac);
+        return HmacSha2.MacEquals(mac[..length], signature);
     }
 
     private JwtValidationResult ReadClaims(ReadOnlySpan<byte> payload, long now, out long expiresAt)
@@ -461,12 +470,21 @@ internal sealed class JwtValidator
     /// has the wrong type, or a date is not a plain integer, and <see cref="ReadClaimsWithReader"/> decides.</summary>
     private bool TryReadClaimsFast(ReadOnlySpan<byte> payload, long now, out long expiresAt, out JwtValidationResult result)
     {
-        var members = new ClaimMembers(_policy);
+        var members = new ClaimMembers();
         bool decided = JwtJsonMembers.Scan(payload, ref members) == JwtJsonStep.End;
         expiresAt = members.ExpiresAt;
-        result = decided
-            ? ClaimsVerdict(now, members.HasExpiry, expiresAt, members.NotBefore, members.IssuedAt, members.IssuerOk, members.AudienceOk)
-            : JwtValidationResult.Malformed;
+        result = JwtValidationResult.Malformed;
+        if (!decided)
+        {
+            return false;
+        }
+
+        bool audienceOk = members.IsAudience(_policy, out decided);
+        if (decided)
+        {
+            result = ClaimsVerdict(now, members.HasExpiry, expiresAt, members.NotBefore, members.IssuedAt, members.IsIssuer(_policy), audienceOk);
+        }
+
         return decided;
     }
 
@@ -731,7 +749,7 @@ internal sealed class JwtValidator
     private static bool TryAddName(ref JwtMemberNames names, Span<int> nameSpans, in Utf8JsonReader reader, Span<byte> nameBytes)
     {
         int start = names.NameBytes;
-        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(nameSpans, nameBytes, start, length);
+        return TryCopyString(in reader, nameBytes[start..], out int length) && names.TryAdd(nameSpans, start, length);
     }
 
     /// <summary>The header members the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
@@ -791,13 +809,15 @@ internal sealed class JwtValidator
     }
 
     /// <summary>The registered claims the validator reads, collected by <see cref="JwtJsonMembers.Scan"/>.</summary>
-    private struct ClaimMembers : IJwtJsonMemberHandler
+    /// <remarks>During the scan the "iss" and "aud" values are only kept (spans into the document) and compared once
+    /// it ends: a call in the member loop (a span compare is one) makes the JIT save and reload the loop's live
+    /// registers around it. With the compares in the loop, the benchmark token's claims scan took 30-40 ns more than
+    /// with a handler that does nothing (perf-results/benchmarks_2026-11-27_hs256d.md). The scan rejects duplicate
+    /// names, so each value is the claim's only one.</remarks>
+    private ref struct ClaimMembers : IJwtJsonMemberHandler
     {
-        private readonly JwtPolicy _policy;
-
-        public ClaimMembers(JwtPolicy policy)
+        public ClaimMembers()
         {
-            _policy = policy;
             NotBefore = long.MinValue;
             IssuedAt = long.MinValue;
         }
@@ -806,8 +826,13 @@ internal sealed class JwtValidator
         public bool HasExpiry;
         public long NotBefore;
         public long IssuedAt;
-        public bool IssuerOk;
-        public bool AudienceOk;
+        public bool HasIssuer;
+        public ReadOnlySpan<byte> Issuer;
+
+        /// <summary><see cref="JsonTokenType.String"/> or <see cref="JsonTokenType.StartArray"/> when the claims hold
+        /// an "aud", else <see cref="JsonTokenType.None"/>.</summary>
+        public JsonTokenType AudienceKind;
+        public ReadOnlySpan<byte> Audience;
 
         /// <summary>False for a registered claim of the wrong type, or a date that is not a plain integer
         /// (a fraction, an exponent): the reader path decides those.</summary>
@@ -829,34 +854,45 @@ internal sealed class JwtValidator
                     IssuedAt = integer;
                     return integer != JwtJsonMembers.NotAnInteger;
                 case RegisteredClaim.Issuer:
-                    IssuerOk = value.SequenceEqual(_policy.IssuerUtf8);
+                    HasIssuer = true;
+                    Issuer = value;
                     return kind == JsonTokenType.String;
                 default:
-                    return OnAudience(kind, value);
+                    AudienceKind = kind;
+                    Audience = value;
+                    return kind is JsonTokenType.String or JsonTokenType.StartArray;
             }
         }
 
-        private bool OnAudience(JsonTokenType kind, ReadOnlySpan<byte> value)
+        /// <summary>Whether the "iss" kept by the scan is the policy's, exactly (RFC 7519 section 4.1.1).</summary>
+        public readonly bool IsIssuer(JwtPolicy policy) => HasIssuer && Issuer.SequenceEqual(policy.IssuerUtf8);
+
+        /// <summary>Whether the "aud" kept by the scan, a string or an array of them, names one of the policy's
+        /// audiences (RFC 7519 section 4.1.3); false in <paramref name="decided"/> for an array holding anything
+        /// but strings, which the reader path decides.</summary>
+        public readonly bool IsAudience(JwtPolicy policy, out bool decided)
         {
-            if (kind == JsonTokenType.String)
+            decided = true;
+            if (AudienceKind == JsonTokenType.String)
             {
-                AudienceOk = IsAudience(_policy, value);
-                return true;
+                return JwtValidator.IsAudience(policy, Audience);
             }
 
-            if (kind != JsonTokenType.StartArray)
+            if (AudienceKind != JsonTokenType.StartArray)
             {
                 return false;
             }
 
+            bool audienceOk = false;
             int position = 0;
             bool notString;
-            while (JwtJsonMembers.TryNextString(value, ref position, out ReadOnlySpan<byte> element, out notString))
+            while (JwtJsonMembers.TryNextString(Audience, ref position, out ReadOnlySpan<byte> element, out notString))
             {
-                AudienceOk |= IsAudience(_policy, element);
+                audienceOk |= JwtValidator.IsAudience(policy, element);
             }
 
-            return !notString;
+            decided = !notString;
+            return audienceOk;
         }
     }
 
@@ -885,8 +921,13 @@ internal sealed class JwtValidator
 
         public ReadOnlySpan<byte> Kid => _kid.AsSpan(0, Math.Max(KidLength, 0));
 
-        public bool Matches(JwtValidator validator, ReadOnlySpan<byte> encodedHeader) =>
-            ReferenceEquals(_validator, validator) && encodedHeader.SequenceEqual(_encoded.AsSpan(0, _encodedLength));
+        public int EncodedLength => _encodedLength;
+
+        /// <summary>Whether <paramref name="token"/> starts with this header's text and a dot, for the same
+        /// validator: its first dot is then at <see cref="EncodedLength"/> (base64url text has none).</summary>
+        public bool Precedes(JwtValidator validator, ReadOnlySpan<byte> token) =>
+            ReferenceEquals(_validator, validator) && token.Length > _encodedLength && token[_encodedLength] == (byte)'.'
+            && token[.._encodedLength].SequenceEqual(_encoded.AsSpan(0, _encodedLength));
 
         public static void Remember(JwtValidator validator, ReadOnlySpan<byte> encodedHeader, JwtAlgorithms algorithm, int kidLength, ReadOnlySpan<byte> kid)
         {

@@ -250,6 +250,89 @@ public class JwtJsonMembersTests
         Assert.True(notString);
     }
 
+    [Fact]
+    public void Parses_eight_digits_at_a_time_and_refuses_any_other_byte()
+    {
+        var random = new Random(7519);
+        for (int i = 0; i < 2_000; i++)
+        {
+            byte[] digits = Encoding.ASCII.GetBytes(random.Next(100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(JwtJsonMembers.TryParseEightDigits(BitConverter.ToUInt64(digits), out uint value));
+            Assert.Equal(uint.Parse(Encoding.ASCII.GetString(digits), System.Globalization.CultureInfo.InvariantCulture), value);
+        }
+
+        Assert.True(JwtJsonMembers.TryParseEightDigits(BitConverter.ToUInt64("99999999"u8), out uint nines));
+        Assert.Equal(99_999_999u, nines);
+
+        // Every byte that is not a digit, at every position, among digits.
+        byte[] word = "12345678"u8.ToArray();
+        for (int at = 0; at < 8; at++)
+        {
+            for (int b = 0; b < 256; b++)
+            {
+                byte[] probe = (byte[])word.Clone();
+                probe[at] = (byte)b;
+                bool digit = b is >= '0' and <= '9';
+                Assert.Equal(digit, JwtJsonMembers.TryParseEightDigits(BitConverter.ToUInt64(probe), out _));
+            }
+        }
+    }
+
+    /// <summary>Integers of every length up to past the 18 digits that are reported, with and without sign, fraction
+    /// and exponent, ending the document or followed by more, in compact and spaced documents: the members and the
+    /// integer the scan reports (checked by the collector) are the reader's.</summary>
+    [Fact]
+    public void Numbers_of_every_length_are_scanned_as_the_reader_reads_them()
+    {
+        const string Digits = "1234567890987654321012345";
+        foreach (string layout in (string[])["{{\"n\":{0}}}", "{{\"n\":{0},\"m\":\"x\"}}", "{{ \"n\" : {0} }}", "{{\"a\":\"x\",\"n\":{0}}}"])
+        {
+            for (int length = 1; length <= Digits.Length; length++)
+            {
+                foreach (string number in (string[])[Digits[..length], "-" + Digits[..length], Digits[..length] + ".5", Digits[..length] + "e2", "9" + new string('0', length - 1)])
+                {
+                    byte[] json = Encoding.ASCII.GetBytes(string.Format(System.Globalization.CultureInfo.InvariantCulture, layout, number));
+                    List<(string Name, JsonTokenType Kind, string Value)> members = Scan(json, out JwtJsonStep last);
+                    Assert.Equal(JwtJsonStep.End, last);
+                    Assert.Equal(ReadWithReader(json), members);
+                }
+            }
+        }
+
+        // A digit string interrupted where the eight-digit step would read it.
+        foreach (string bad in (string[])["{\"n\":123456789x}", "{\"n\":12345678:}", "{\"n\":1234567890123456 }x"])
+        {
+            Scan(Encoding.ASCII.GetBytes(bad), out JwtJsonStep last);
+            Assert.Equal(JwtJsonStep.Unsure, last);
+        }
+    }
+
+    /// <summary>A document with no whitespace between tokens is scanned by the compact form of the member loop. Each
+    /// whitespace byte (and a control character) inserted at every offset of such a document moves it to the other
+    /// form or out of the scan: the scan says End exactly when the reader reads the document, with its members.</summary>
+    [Fact]
+    public void Whitespace_inserted_anywhere_in_a_compact_document_is_seen()
+    {
+        string compact = """{"aud":"fastgate","iss":"https://issuer.example","exp":1795745665,"sub":"248289761001","scope":"users:read users:write","roles":["reader","editor"],"x":{"y":[1,true]},"n":null}""";
+        List<(string Name, JsonTokenType Kind, string Value)> whole = Scan(Encoding.ASCII.GetBytes(compact), out JwtJsonStep compactLast);
+        Assert.Equal(JwtJsonStep.End, compactLast);
+        Assert.Equal(ReadWithReader(Encoding.ASCII.GetBytes(compact)), whole);
+        foreach (char space in (char[])[' ', '\t', '\n', '\r', '\u0001'])
+        {
+            for (int at = 0; at <= compact.Length; at++)
+            {
+                byte[] json = Encoding.ASCII.GetBytes(compact.Insert(at, space.ToString()));
+                List<(string Name, JsonTokenType Kind, string Value)>? expected = TryReadWithReader(json);
+                List<(string Name, JsonTokenType Kind, string Value)> members = Scan(json, out JwtJsonStep last);
+                Assert.True((expected is not null) == (last == JwtJsonStep.End), $"{(int)space} at {at}: {last}");
+                if (expected is not null)
+                {
+                    Assert.Equal(expected, members);
+                }
+            }
+        }
+    }
+
     /// <summary>Random documents from a small JSON grammar, half of them then mutated by one byte: whenever the
     /// scanner says End, Utf8JsonReader must read exactly the same members; and every unmutated document
     /// without escapes or duplicate names must be accepted.</summary>
@@ -346,6 +429,18 @@ public class JwtJsonMembersTests
         Assert.False(reader.Read());
         Assert.Equal(result.Count, result.Select(m => m.Item1).Distinct(StringComparer.Ordinal).Count());
         return result;
+    }
+
+    private static List<(string Name, JsonTokenType Kind, string Value)>? TryReadWithReader(byte[] json)
+    {
+        try
+        {
+            return ReadWithReader(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static List<string> Strings(string array, out bool notString)

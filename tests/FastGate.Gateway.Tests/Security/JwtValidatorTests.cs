@@ -96,6 +96,82 @@ public class JwtValidatorTests
         Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, out _));
     }
 
+    /// <summary>The validator splits at the first and the last dot and leaves a dot in the payload to its decoding;
+    /// every token with more than three parts stays Malformed, whatever its header says and whether that header
+    /// was remembered from an earlier token.</summary>
+    [Theory]
+    [InlineData(null, "Valid")]
+    [InlineData(",\"crit\":[\"exp\"]", "UnknownCriticalHeader")]
+    [InlineData(",\"typ\":\"JOSE\"", "WrongType")]
+    public void Extra_parts_are_malformed_whatever_the_header_says_and_whether_it_was_remembered(string? headerExtra, string threePartsName)
+    {
+        JwtValidationResult threeParts = Enum.Parse<JwtValidationResult>(threePartsName);
+        var validator = new JwtValidator(Policy(), KeySet, cacheCapacity: 0);
+        string header = headerExtra is null
+            ? Header(JwtAlgorithms.HS256)
+            : $"{{\"alg\":\"HS256\",\"kid\":\"{Kid(JwtAlgorithms.HS256)}\"{headerExtra}}}";
+        string token = Sign(header, Payload(), JwtAlgorithms.HS256);
+        string[] parts = token.Split('.');
+        string refused = B64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + B64(Payload()) + ".";
+        string[] malformed =
+        [
+            token + ".AAAA",
+            token + ".",
+            parts[0] + "." + parts[1][..10] + "." + parts[1][10..] + "." + parts[2],
+            parts[0] + ".." + parts[1] + "." + parts[2],
+            parts[0] + "." + parts[1] + ".." + parts[2],
+            parts[0] + "." + parts[1],
+            parts[0] + "..",
+            "." + parts[1] + "." + parts[2],
+            parts[0],
+            refused + ".AAAA",
+            refused + ".",
+            refused.Split('.')[0] + ".A.B.C",
+        ];
+
+        for (int round = 0; round < 2; round++)
+        {
+            // The first round starts with nothing remembered by this validator; the second after the valid token.
+            Assert.Equal(threeParts, validator.Validate(Encoding.ASCII.GetBytes(token), Now, out _));
+            foreach (string bad in malformed)
+            {
+                Assert.True(JwtValidationResult.Malformed == validator.Validate(Encoding.ASCII.GetBytes(bad), Now, out _), bad);
+            }
+
+            Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, new JwtValidator(Policy(JwtAlgorithms.HS384), KeySet, 0).Validate(Encoding.ASCII.GetBytes(token), Now, out _));
+
+            // An empty signature is a third part: the header's verdict, or a signature that does not verify.
+            JwtValidationResult unsigned = threeParts == JwtValidationResult.Valid ? JwtValidationResult.BadSignature : threeParts;
+            Assert.Equal(unsigned, validator.Validate(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1] + "."), Now, out _));
+        }
+    }
+
+    /// <summary>"iss" and "aud" are kept during the scan and compared after it; their types, the array's elements
+    /// and the order of the verdicts are what they were when the scan compared them.</summary>
+    [Theory]
+    [InlineData("\"https://issuer.example\"", "\"fastgate\"", 0L, "Valid")]
+    [InlineData("\"https://issuer.example\"", "[ \"x\" , \"fastgate\" ]", 0L, "Valid")]
+    [InlineData("\"https://issuer.example\"", "[\"fastgate\",1]", 0L, "Malformed")]
+    [InlineData("\"https://issuer.example\"", "[[\"fastgate\"]]", 0L, "Malformed")]
+    [InlineData("\"https://issuer.example\"", "[\"x\",null]", 0L, "Malformed")]
+    [InlineData("\"https://issuer.example\"", "{\"a\":\"fastgate\"}", 0L, "Malformed")]
+    [InlineData("\"https://issuer.example\"", "null", 0L, "Malformed")]
+    [InlineData("\"https://issuer.example\"", "[\"x\"]", 0L, "WrongAudience")]
+    [InlineData("1", "\"fastgate\"", 0L, "Malformed")]
+    [InlineData("[\"https://issuer.example\"]", "\"fastgate\"", 0L, "Malformed")]
+    [InlineData("null", "\"fastgate\"", 0L, "Malformed")]
+    [InlineData("\"https://issuer.exampl\"", "\"fastgate\"", 0L, "WrongIssuer")]
+    [InlineData("\"https://issuer.example/\"", "\"x\"", 0L, "WrongIssuer")]
+    [InlineData("\"https://evil.example\"", "\"x\"", -7200L, "Expired")]
+    public void Issuer_and_audience_are_judged_after_the_scan_as_during_it(string iss, string aud, long expOffset, string expectedName)
+    {
+        JwtValidationResult expected = Enum.Parse<JwtValidationResult>(expectedName);
+        var validator = new JwtValidator(Policy(), KeySet, cacheCapacity: 0);
+        string payload = $"{{\"iss\":{iss},\"aud\":{aud},\"exp\":{Now + 3600 + expOffset}}}";
+
+        Assert.Equal(expected, validator.Validate(Encoding.ASCII.GetBytes(Sign(Header(JwtAlgorithms.HS256), payload, JwtAlgorithms.HS256)), Now, out _));
+    }
+
     [Fact]
     public void Time_checks_apply_the_skew_at_the_exact_second()
     {
