@@ -210,21 +210,17 @@ internal static class BoxPool<TBox>
     private static readonly System.Collections.Concurrent.ConcurrentQueue<TBox> Items = new();
     private static int s_count;
 
+    // One thread-static per pool: in shared generic code each thread-static access is a helper call.
     [ThreadStatic]
-    private static TBox?[]? t_items;
-
-    [ThreadStatic]
-    private static int t_count;
+    private static ThreadBoxes? t_boxes;
 
     public static TBox? Rent()
     {
-        int count = t_count;
-        if (count > 0)
+        if (t_boxes is { Count: > 0 } boxes)
         {
-            var items = t_items!;
-            t_count = --count;
-            var item = items[count];
-            items[count] = null;
+            int last = --boxes.Count;
+            var item = boxes.Items[last];
+            boxes.Items[last] = null;
             return item;
         }
 
@@ -239,12 +235,10 @@ internal static class BoxPool<TBox>
 
     public static void Return(TBox item)
     {
-        var items = t_items ??= new TBox?[ThreadCapacity];
-        int count = t_count;
-        if (count < items.Length)
+        var boxes = t_boxes ??= new ThreadBoxes();
+        if (boxes.Count < ThreadCapacity)
         {
-            items[count] = item;
-            t_count = count + 1;
+            boxes.Items[boxes.Count++] = item;
             return;
         }
 
@@ -254,5 +248,11 @@ internal static class BoxPool<TBox>
             Interlocked.Increment(ref s_count);
             Items.Enqueue(item);
         }
+    }
+
+    private sealed class ThreadBoxes
+    {
+        public readonly TBox?[] Items = new TBox?[ThreadCapacity];
+        public int Count;
     }
 }
