@@ -193,7 +193,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
 /// <remarks>
 /// NOTE: a SpinLock-guarded array was the first version; on one core a thread preempted while holding
 /// it made the others spin into sched_yield. ConcurrentQueue is lock-free and, once its ring segment
-/// has grown to the working set, allocation-free. In front of it each thread keeps boxes of its
+/// has grown to the working set, allocation-free. In front of it each thread keeps a few boxes of its
 /// own: a request suspends and resumes about ten methods, nearly always on its loop's thread, and a
 /// box rented and returned there then costs two array operations instead of the queue's four atomics.
 /// </remarks>
@@ -204,10 +204,8 @@ internal static class BoxPool<TBox>
     // dropped, which costs only garbage.
     public const int Capacity = 1024;
 
-    // Per thread: a loop has a box per method for every request in flight (160 for 16 h2c connections of
-    // 10 streams), and a box is returned where the next is rented; a cache smaller than that sends most
-    // boxes through the shared queue (seen in an h2c profile with 16).
-    private const int ThreadCapacity = 256;
+    // Per thread: enough for the requests of a busy loop in flight at once without touching the queue.
+    private const int ThreadCapacity = 16;
 
     private static readonly System.Collections.Concurrent.ConcurrentQueue<TBox> Items = new();
     private static int s_count;
