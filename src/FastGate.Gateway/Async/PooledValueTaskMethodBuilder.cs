@@ -193,8 +193,8 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
 /// <remarks>
 /// NOTE: a SpinLock-guarded array was the first version; on one core a thread preempted while holding
 /// it made the others spin into sched_yield. ConcurrentQueue is lock-free and, once its ring segment
-/// has grown to the working set, allocation-free. In front of it each thread keeps a few boxes of its
-/// own: a request suspends and resumes about ten methods, nearly always on its loop's thread, and a
+/// has grown to the working set, allocation-free. In front of it each epoll loop thread keeps a few boxes
+/// of its own: a request suspends and resumes about ten methods, nearly always on its loop's thread, and a
 /// box rented and returned there then costs two array operations instead of the queue's four atomics.
 /// </remarks>
 internal static class BoxPool<TBox>
@@ -235,8 +235,15 @@ internal static class BoxPool<TBox>
 
     public static void Return(TBox item)
     {
-        var boxes = t_boxes ??= new ThreadBoxes();
-        if (boxes.Count < ThreadCapacity)
+        var boxes = t_boxes;
+        if (boxes is null && Transport.EpollLoop.Current is not null)
+        {
+            // Only loop threads keep boxes: a thread-pool thread may return boxes another thread rented
+            // and never rent them again, and each new one would hoard its own.
+            t_boxes = boxes = new ThreadBoxes();
+        }
+
+        if (boxes is not null && boxes.Count < ThreadCapacity)
         {
             boxes.Items[boxes.Count++] = item;
             return;

@@ -1,4 +1,5 @@
 using FastGate.Gateway.Async;
+using FastGate.Gateway.Transport;
 
 namespace FastGate.Gateway.Tests.Async;
 
@@ -9,44 +10,86 @@ public sealed class BoxPoolTests
 
     private sealed class OverflowBox;
 
+    private sealed class OffLoopBox;
+
     [Fact]
-    public void A_box_returned_on_a_thread_is_the_next_one_rented_there()
+    public async Task On_a_loop_a_box_returned_there_is_the_next_one_rented_there()
     {
-        Assert.Null(BoxPool<SameThreadBox>.Rent());
+        using var loop = new EpollLoop("test-boxes");
         var first = new SameThreadBox();
         var second = new SameThreadBox();
-        BoxPool<SameThreadBox>.Return(first);
-        BoxPool<SameThreadBox>.Return(second);
-        Assert.Same(second, BoxPool<SameThreadBox>.Rent());
-        Assert.Same(first, BoxPool<SameThreadBox>.Rent());
-        Assert.Null(BoxPool<SameThreadBox>.Rent());
+        var rented = await OnLoop(loop, () =>
+        {
+            BoxPool<SameThreadBox>.Return(first);
+            BoxPool<SameThreadBox>.Return(second);
+            return new[] { BoxPool<SameThreadBox>.Rent(), BoxPool<SameThreadBox>.Rent(), BoxPool<SameThreadBox>.Rent() };
+        });
+        Assert.Same(second, rented[0]);
+        Assert.Same(first, rented[1]);
+        Assert.Null(rented[2]);
     }
 
     [Fact]
-    public async Task Past_a_threads_own_boxes_returns_go_to_the_shared_pool()
+    public async Task Past_a_loops_own_boxes_returns_go_to_the_shared_pool()
     {
+        using var loop = new EpollLoop("test-boxes-overflow");
         var boxes = Enumerable.Range(0, 20).Select(_ => new OverflowBox()).ToArray();
-        // On a thread of its own: its first 16 stay there, the last 4 are shared.
-        var returning = new Thread(() =>
+        // The loop keeps its first 16; the last 4 are shared, and another thread rents them in order.
+        await OnLoop(loop, () =>
         {
             foreach (var box in boxes)
             {
                 BoxPool<OverflowBox>.Return(box);
             }
+
+            return 0;
+        });
+        Assert.Equal(boxes[16..], RentAll<OverflowBox>());
+    }
+
+    [Fact]
+    public void Off_a_loop_every_return_is_shared()
+    {
+        // A thread-pool thread may return boxes another thread rented: it keeps none for itself.
+        var boxes = Enumerable.Range(0, 3).Select(_ => new OffLoopBox()).ToArray();
+        var returning = new Thread(() =>
+        {
+            foreach (var box in boxes)
+            {
+                BoxPool<OffLoopBox>.Return(box);
+            }
         });
         returning.Start();
         returning.Join();
+        Assert.Equal(boxes, RentAll<OffLoopBox>());
+    }
 
-        var seen = await Task.Run(() =>
+    private static List<T> RentAll<T>()
+        where T : class
+    {
+        var rented = new List<T>();
+        while (BoxPool<T>.Rent() is { } box)
         {
-            var rented = new List<OverflowBox>();
-            while (BoxPool<OverflowBox>.Rent() is { } box)
-            {
-                rented.Add(box);
-            }
+            rented.Add(box);
+        }
 
-            return rented;
-        });
-        Assert.Equal(boxes[16..], seen);
+        return rented;
+    }
+
+    private static Task<T> OnLoop<T>(EpollLoop loop, Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Schedule(_ =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        }, null);
+        return done.Task;
     }
 }
