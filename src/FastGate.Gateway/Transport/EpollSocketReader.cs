@@ -60,7 +60,8 @@ internal sealed class EpollSocketReader : PipeReader
 
     /// <param name="fd">the socket, non-blocking and registered with its loop</param>
     /// <param name="channel">the socket's epoll handler: its readable edges and whether the peer closed</param>
-    /// <param name="owner">told once when the input ends (<see cref="IEpollChannelOwner.OnReceiveEnded"/>)</param>
+    /// <param name="owner">told once when the input ends (<see cref="IEpollChannelOwner.OnReceiveEnded"/>) and once
+    /// when it is completed (<see cref="IEpollChannelOwner.OnClosed"/>)</param>
     public EpollSocketReader(int fd, EpollBlockPool pool, EpollSocketChannel channel, IEpollChannelOwner owner)
     {
         _fd = fd;
@@ -186,6 +187,7 @@ internal sealed class EpollSocketReader : PipeReader
 
         _head = _tail = null;
         End(0);
+        _owner.OnClosed();
     }
 
     /// <summary>

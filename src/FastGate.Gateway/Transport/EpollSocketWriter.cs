@@ -64,7 +64,8 @@ internal sealed class EpollSocketWriter : PipeWriter
 
     /// <param name="fd">the socket, non-blocking and registered with its loop</param>
     /// <param name="writable">the socket's EPOLLOUT edges</param>
-    /// <param name="owner">told once when the output ends (<see cref="IEpollChannelOwner.OnSendEnded"/>)</param>
+    /// <param name="owner">told once when the output ends (<see cref="IEpollChannelOwner.OnSendEnded"/>) and once
+    /// when it is completed and done with the fd (<see cref="IEpollChannelOwner.OnClosed"/>)</param>
     public EpollSocketWriter(int fd, EpollBlockPool pool, ReadinessSignal writable, IEpollChannelOwner owner)
     {
         _fd = fd;
@@ -204,6 +205,7 @@ internal sealed class EpollSocketWriter : PipeWriter
         {
             ReleaseAll();
             End(0, exception);
+            _owner.OnClosed();
             return;
         }
 
@@ -216,6 +218,7 @@ internal sealed class EpollSocketWriter : PipeWriter
 
         ReleaseAll();
         End(errno, exception);
+        _owner.OnClosed();
     }
 
     /// <summary>
@@ -502,8 +505,10 @@ internal sealed class EpollSocketWriter : PipeWriter
                 Volatile.Write(ref _flushWaiting, 0);
                 if (_completed)
                 {
-                    // Completed while this flush waited: its blocks go back here, on the thread that used them last.
+                    // Completed while this flush waited: its blocks go back here, on the thread that used them
+                    // last, and the fd may close only now that its send is over.
                     ReleaseAll();
+                    _owner.OnClosed();
                 }
             }
         }
@@ -521,6 +526,7 @@ internal sealed class EpollSocketWriter : PipeWriter
 
         ReleaseAll();
         End(errno, exception);
+        _owner.OnClosed();
     }
 
     /// <summary>Pins of one sendmsg's blocks (free for the pool's pinned arrays).</summary>

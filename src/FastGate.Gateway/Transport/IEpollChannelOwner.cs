@@ -18,4 +18,12 @@ internal interface IEpollChannelOwner
 
     /// <summary>On the loop thread: epoll saw the peer's FIN, a hang-up or an error, before any read did.</summary>
     void OnPeerClosed();
+
+    /// <summary>
+    /// The reader or the writer was completed by its user and makes no more system calls (the writer once
+    /// what it still had to send went): called once by each. Only after both may the fd close; a stop, a
+    /// FIN or a failed call ends a direction but does not count, since another thread may still be in a
+    /// recv or send on the fd, which a close would hand to the next accepted connection.
+    /// </summary>
+    void OnClosed();
 }

@@ -21,7 +21,7 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
     private EpollSocketReader? _input;
     private EpollSocketWriter? _output;
     private GCHandle _handle;
-    private int _running;
+    private int _openDirections;
 
     /// <param name="socket">a new, unconnected TCP socket; made non-blocking here</param>
     public UpstreamEpollPump(Socket socket, EpollLoop loop)
@@ -89,8 +89,8 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
     /// <summary>The connected socket's input and output, for the life of the connection.</summary>
     public (EpollSocketReader Input, EpollSocketWriter Output) Start(EpollBlockPool blocks)
     {
-        // Two directions end (the reader and the writer) before the fd closes.
-        _running = 2;
+        // The fd closes once the reader and the writer are both completed (the connection's Close completes them).
+        _openDirections = 2;
         _input = new EpollSocketReader(_fd, blocks, _channel, this);
         _output = new EpollSocketWriter(_fd, blocks, _channel.Writable, this);
         return (_input, _output);
@@ -103,7 +103,6 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
     /// </summary>
     public void Close()
     {
-        // The shutdown first: ending both directions lets the loop close the fd at once.
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -111,10 +110,6 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         catch (SocketException)
         {
             // Already reset by the peer.
-        }
-        catch (ObjectDisposedException)
-        {
-            // Both directions had ended already (the peer's FIN read, a send failed): the fd is closed.
         }
 
         _input!.Stop(wake: false);
@@ -142,9 +137,9 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
         _handle.Free();
     }
 
-    private void LoopEnded()
+    private void DirectionClosed()
     {
-        if (Interlocked.Decrement(ref _running) == 0)
+        if (Interlocked.Decrement(ref _openDirections) == 0)
         {
             Loop.Schedule(static state => ((UpstreamEpollPump)state!).CloseOnLoop(), this);
         }
@@ -154,7 +149,6 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
     {
         // A FIN or a reset alike: the reader sees the end of the stream, which every caller treats as
         // a failed (never a complete) exchange.
-        LoopEnded();
         return null;
     }
 
@@ -166,8 +160,9 @@ internal sealed class UpstreamEpollPump : IEpollChannelOwner
     void IEpollChannelOwner.OnSendEnded(int errno, Exception? error)
     {
         // A reset or EPIPE: the writer's flushes report IsCompleted from now, the request could not be sent.
-        LoopEnded();
     }
+
+    void IEpollChannelOwner.OnClosed() => DirectionClosed();
 
     /// <summary>SO_ERROR (man 7 socket): how a non-blocking connect ended, 0 when it succeeded.</summary>
     private unsafe int PendingError()

@@ -101,8 +101,11 @@ public sealed class EpollSocketReaderTests : IAsyncLifetime
         Assert.Equal("last"u8.ToArray(), result.Buffer.ToArray());
         _reader.AdvanceTo(result.Buffer.End);
         Assert.True((await _reader.ReadAsync()).IsCompleted);
+        // The input ended, but the fd may close only once its user completed the reader.
+        Assert.Equal(0, _owner.Closes);
         _reader.Complete();
         Assert.Equal(1, _owner.Ends);
+        Assert.Equal(1, _owner.Closes);
         Assert.Equal(0, _owner.LastErrno);
         Assert.True(_owner.PeerClosed);
     }
@@ -215,6 +218,10 @@ public sealed class EpollSocketReaderTests : IAsyncLifetime
         {
         }
 
+        public int Closes;
+
         public void OnPeerClosed() => PeerClosed = true;
+
+        public void OnClosed() => Interlocked.Increment(ref Closes);
     }
 }

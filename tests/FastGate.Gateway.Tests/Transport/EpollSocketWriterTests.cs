@@ -137,6 +137,12 @@ public sealed class EpollSocketWriterTests : IAsyncLifetime
         await _owner.Ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(1, _owner.Ends);
         Assert.Equal(0, _owner.LastErrno);
+        for (int i = 0; i < 100 && Volatile.Read(ref _owner.Closes) == 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(1, _owner.Closes);
     }
 
     [Fact]
@@ -148,8 +154,11 @@ public sealed class EpollSocketWriterTests : IAsyncLifetime
         _writer.Stop();
         Assert.True((await flush).IsCompleted);
         Assert.True((await _writer.FlushAsync()).IsCompleted);
+        // Stopped, but not completed by its user: the fd must stay open (another thread may be in a send).
+        Assert.Equal(0, _owner.Closes);
         _writer.Complete();
         Assert.Equal(1, _owner.Ends);
+        Assert.Equal(1, _owner.Closes);
     }
 
     private void Write(ReadOnlySpan<byte> data)
@@ -194,9 +203,13 @@ public sealed class EpollSocketWriterTests : IAsyncLifetime
 
         public Exception? OnReceiveEnded(int errno) => null;
 
+        public int Closes;
+
         public void OnPeerClosed()
         {
         }
+
+        public void OnClosed() => Interlocked.Increment(ref Closes);
 
         public void OnSendEnded(int errno, Exception? error)
         {

@@ -36,7 +36,7 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private object? _fdClosedWaiter;
     private readonly long _id;
     private GCHandle _handle;
-    private int _running;
+    private int _openDirections;
     private Exception? _shutdownReason;
     private int _shutdown;
     private string? _connectionId;
@@ -109,8 +109,8 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     /// <summary>Registers the socket with its loop; called once, by the listener.</summary>
     public void Start()
     {
-        // Two directions end (the reader and the writer) before the fd closes.
-        _running = 2;
+        // The fd closes once the reader and the writer are both completed (DisposeAsync completes them).
+        _openDirections = 2;
         _handle = _loop.Register(_fd, _channel);
     }
 
@@ -144,9 +144,9 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     private static void CancelClosedOffLoop(CancellationTokenSource closed) =>
         ThreadPool.UnsafeQueueUserWorkItem(static source => source.Cancel(), closed, preferLocal: false);
 
-    private void LoopEnded()
+    private void DirectionClosed()
     {
-        if (Interlocked.Decrement(ref _running) == 0)
+        if (Interlocked.Decrement(ref _openDirections) == 0)
         {
             // The handle is freed on the loop thread, between two epoll_wait batches, so no event of
             // this batch can still refer to it.
@@ -165,7 +165,6 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     Exception? IEpollChannelOwner.OnReceiveEnded(int errno)
     {
         MarkClosed();
-        LoopEnded();
         // After a shutdown, that is why the input ended (as Kestrel's socket transport reports it).
         return Volatile.Read(ref _shutdownReason) ?? (errno != 0 ? TransportError(errno, "recv") : null);
     }
@@ -173,8 +172,9 @@ internal sealed class EpollConnection : ConnectionContext, IConnectionIdFeature,
     void IEpollChannelOwner.OnSendEnded(int errno, Exception? error)
     {
         Shutdown(error ?? (errno != 0 ? TransportError(errno, "send") : null));
-        LoopEnded();
     }
+
+    void IEpollChannelOwner.OnClosed() => DirectionClosed();
 
     void IEpollChannelOwner.OnPeerClosed() => MarkClosed();
 
