@@ -20,13 +20,14 @@ public sealed class IdleConnectionMemoryTests(ITestOutputHelper output)
 
     /// <summary>
     /// Measured: 3.2 KB over epoll (its socket reader and writer hold no pipe and no state machine while
-    /// idle), 5.4 KB over sockets (perf-results/2026-11-26_idle-connections.md and
-    /// 2026-11-27_direct-socket-io.md list where it goes). The bounds catch a regression of a few hundred
-    /// bytes per connection.
+    /// idle), 5.3-5.6 KB over sockets (perf-results/2026-11-26_idle-connections.md and
+    /// 2026-11-27_direct-socket-io.md list where it goes). The figure moves by a few hundred bytes from run
+    /// to run (the per-thread pools count in it): the bounds leave that room and catch a regression of
+    /// about a kilobyte per connection.
     /// </summary>
-    private const int MaxRetainedBytesPerEpollConnection = 3900;
+    private const int MaxRetainedBytesPerEpollConnection = 4000;
 
-    private const int MaxRetainedBytesPerSocketsConnection = 5800;
+    private const int MaxRetainedBytesPerSocketsConnection = 6500;
 
     [Theory]
     [MemberData(nameof(EpollTransportTests.Transports), MemberType = typeof(EpollTransportTests))]
