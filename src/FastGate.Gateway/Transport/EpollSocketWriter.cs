@@ -80,26 +80,29 @@ internal sealed class EpollSocketWriter : PipeWriter
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
-        var tail = _tail;
-        if (tail is null || tail.Memory.Length - tail.End < Math.Max(sizeHint, 1))
-        {
-            tail = AddSegment(sizeHint);
-        }
-
+        var tail = WritableTail(sizeHint);
         return tail.Memory[tail.End..];
     }
 
     public override Span<byte> GetSpan(int sizeHint = 0)
     {
+        var tail = WritableTail(sizeHint);
+        return tail.Array is { } array ? array.AsSpan(tail.End, tail.Memory.Length - tail.End) : tail.Memory.Span[tail.End..];
+    }
+
+    /// <summary>The block being written, or a new one when it has less room than <paramref name="sizeHint"/> (at least 1).</summary>
+    private Segment WritableTail(int sizeHint)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
         var tail = _tail;
-        if (tail is null || tail.Memory.Length - tail.End < Math.Max(sizeHint, 1))
-        {
-            tail = AddSegment(sizeHint);
-        }
+        return tail is null || tail.Memory.Length - tail.End < Math.Max(sizeHint, 1) ? AddSegment(sizeHint) : tail;
+    }
 
-        return tail.Array is { } array ? array.AsSpan(tail.End, tail.Memory.Length - tail.End) : tail.Memory.Span[tail.End..];
+    /// <summary>What was written since the last flush joins what waits to be sent.</summary>
+    private void Commit()
+    {
+        _unsent += _unflushed;
+        _unflushed = 0;
     }
 
     public override void Advance(int bytes)
@@ -126,8 +129,7 @@ internal sealed class EpollSocketWriter : PipeWriter
     /// </summary>
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        _unsent += _unflushed;
-        _unflushed = 0;
+        Commit();
         if (_failed || _stopped)
         {
             return new ValueTask<FlushResult>(Ended);
@@ -199,8 +201,7 @@ internal sealed class EpollSocketWriter : PipeWriter
             }
         }
 
-        _unsent += _unflushed;
-        _unflushed = 0;
+        Commit();
         if (_unsent == 0 || _failed || _stopped)
         {
             ReleaseAll();

@@ -1,4 +1,5 @@
 using FastGate.Gateway.Async;
+using FastGate.Gateway.Tests.Transport;
 using FastGate.Gateway.Transport;
 
 namespace FastGate.Gateway.Tests.Async;
@@ -18,7 +19,7 @@ public sealed class BoxPoolTests
         using var loop = new EpollLoop("test-boxes");
         var first = new SameThreadBox();
         var second = new SameThreadBox();
-        var rented = await OnLoop(loop, () =>
+        var rented = await loop.RunOn(() =>
         {
             BoxPool<SameThreadBox>.Return(first);
             BoxPool<SameThreadBox>.Return(second);
@@ -35,7 +36,7 @@ public sealed class BoxPoolTests
         using var loop = new EpollLoop("test-boxes-overflow");
         var boxes = Enumerable.Range(0, 20).Select(_ => new OverflowBox()).ToArray();
         // The loop keeps its first 16; the last 4 are shared, and another thread rents them in order.
-        await OnLoop(loop, () =>
+        await loop.RunOn(() =>
         {
             foreach (var box in boxes)
             {
@@ -74,22 +75,5 @@ public sealed class BoxPoolTests
         }
 
         return rented;
-    }
-
-    private static Task<T> OnLoop<T>(EpollLoop loop, Func<T> work)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Schedule(_ =>
-        {
-            try
-            {
-                done.SetResult(work());
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        }, null);
-        return done.Task;
     }
 }

@@ -36,7 +36,7 @@ public sealed class EpollBlockPoolTests
         using var loop = new EpollLoop("test-blocks");
 
         // On the loop: a block returned there is the next one rented there.
-        var (onLoop, reusedOnLoop) = await OnLoop(loop, () =>
+        var (onLoop, reusedOnLoop) = await loop.RunOn(() =>
         {
             var block = pool.Rent(1);
             block.Dispose();
@@ -45,7 +45,7 @@ public sealed class EpollBlockPoolTests
         Assert.Same(onLoop, reusedOnLoop);
 
         // The loop returns it again: it stays in the loop's cache, so another thread gets a new block.
-        await OnLoop(loop, () =>
+        await loop.RunOn(() =>
         {
             reusedOnLoop.Dispose();
             return (reusedOnLoop, reusedOnLoop);
@@ -55,7 +55,7 @@ public sealed class EpollBlockPoolTests
 
         // A block returned by another thread reaches the loop through the shared queue once its cache is empty.
         elsewhere.Dispose();
-        var (fromCache, fromQueue) = await OnLoop(loop, () => (pool.Rent(1), pool.Rent(1)));
+        var (fromCache, fromQueue) = await loop.RunOn(() => (pool.Rent(1), pool.Rent(1)));
         Assert.Same(onLoop, fromCache);
         Assert.Same(elsewhere, fromQueue);
         fromCache.Dispose();
@@ -67,7 +67,7 @@ public sealed class EpollBlockPoolTests
     {
         using var pool = new EpollBlockPool();
         using var loop = new EpollLoop("test-blocks-bound");
-        var blocks = await OnLoop(loop, () =>
+        var blocks = await loop.RunOn(() =>
         {
             var rented = new IMemoryOwner<byte>[40];
             for (int i = 0; i < rented.Length; i++)
@@ -86,22 +86,5 @@ public sealed class EpollBlockPoolTests
         // 16 stay with the loop (the first 16 returned); the rest went to the shared queue, in order.
         var shared = pool.Rent(1);
         Assert.Same(blocks.Item1[16], shared);
-    }
-
-    private static Task<(T1, T2)> OnLoop<T1, T2>(EpollLoop loop, Func<(T1, T2)> work)
-    {
-        var done = new TaskCompletionSource<(T1, T2)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Schedule(_ =>
-        {
-            try
-            {
-                done.SetResult(work());
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-        }, null);
-        return done.Task;
     }
 }
