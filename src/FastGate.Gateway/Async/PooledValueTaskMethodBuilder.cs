@@ -196,6 +196,9 @@ internal sealed class PooledBox<TResult, TStateMachine> : PooledBox<TResult>
 /// has grown to the working set, allocation-free. In front of it each epoll loop thread keeps a few boxes
 /// of its own: a request suspends and resumes about ten methods, nearly always on its loop's thread, and a
 /// box rented and returned there then costs two array operations instead of the queue's four atomics.
+/// The loop's boxes hang off the loop object (found through its non-generic thread-static), by a slot
+/// per pool: a thread-static of this generic class would be a runtime helper call on every access,
+/// since box types are classes and share one compiled form.
 /// </remarks>
 internal static class BoxPool<TBox>
     where TBox : class
@@ -204,24 +207,15 @@ internal static class BoxPool<TBox>
     // dropped, which costs only garbage.
     public const int Capacity = 1024;
 
-    // Per thread: enough for the requests of a busy loop in flight at once without touching the queue.
-    private const int ThreadCapacity = 16;
-
     private static readonly System.Collections.Concurrent.ConcurrentQueue<TBox> Items = new();
+    private static readonly int s_slot = LoopBoxes.NewSlot();
     private static int s_count;
-
-    // One thread-static per pool: in shared generic code each thread-static access is a helper call.
-    [ThreadStatic]
-    private static ThreadBoxes? t_boxes;
 
     public static TBox? Rent()
     {
-        if (t_boxes is { Count: > 0 } boxes)
+        if (Transport.EpollLoop.Current?.Boxes.At(s_slot) is { Count: > 0 } boxes)
         {
-            int last = --boxes.Count;
-            var item = boxes.Items[last];
-            boxes.Items[last] = null;
-            return item;
+            return Unsafe.As<TBox>(boxes.Pop());
         }
 
         if (Items.TryDequeue(out var shared))
@@ -235,17 +229,11 @@ internal static class BoxPool<TBox>
 
     public static void Return(TBox item)
     {
-        var boxes = t_boxes;
-        if (boxes is null && Transport.EpollLoop.Current is not null)
+        // Only loop threads keep boxes: a thread-pool thread may return boxes another thread rented
+        // and never rent them again, and each would hoard its own.
+        if (Transport.EpollLoop.Current?.Boxes.At(s_slot) is { IsFull: false } boxes)
         {
-            // Only loop threads keep boxes: a thread-pool thread may return boxes another thread rented
-            // and never rent them again, and each new one would hoard its own.
-            t_boxes = boxes = new ThreadBoxes();
-        }
-
-        if (boxes is not null && boxes.Count < ThreadCapacity)
-        {
-            boxes.Items[boxes.Count++] = item;
+            boxes.Push(item);
             return;
         }
 
@@ -256,10 +244,58 @@ internal static class BoxPool<TBox>
             Items.Enqueue(item);
         }
     }
+}
 
-    private sealed class ThreadBoxes
+/// <summary>The boxes one epoll loop thread keeps for itself, a small stack per <see cref="BoxPool{TBox}"/>.</summary>
+/// <remarks>Used only by the loop's own thread, so nothing here is synchronized.</remarks>
+internal sealed class LoopBoxes
+{
+    // Per pool: enough for the requests of a busy loop in flight at once without touching the queue.
+    private const int StackCapacity = 16;
+
+    private static int s_slots;
+
+    private Stack?[] _stacks = new Stack?[64];
+
+    public static int NewSlot() => Interlocked.Increment(ref s_slots) - 1;
+
+    public Stack At(int slot)
     {
-        public readonly TBox?[] Items = new TBox?[ThreadCapacity];
-        public int Count;
+        var stacks = _stacks;
+        if ((uint)slot < (uint)stacks.Length && stacks[slot] is { } stack)
+        {
+            return stack;
+        }
+
+        return Add(slot);
+    }
+
+    private Stack Add(int slot)
+    {
+        if (slot >= _stacks.Length)
+        {
+            Array.Resize(ref _stacks, Math.Max(_stacks.Length * 2, slot + 1));
+        }
+
+        return _stacks[slot] = new Stack();
+    }
+
+    internal sealed class Stack
+    {
+        private readonly object?[] _items = new object?[StackCapacity];
+
+        public int Count { get; private set; }
+
+        public bool IsFull => Count == StackCapacity;
+
+        public object Pop()
+        {
+            int last = --Count;
+            var item = _items[last]!;
+            _items[last] = null;
+            return item;
+        }
+
+        public void Push(object item) => _items[Count++] = item;
     }
 }

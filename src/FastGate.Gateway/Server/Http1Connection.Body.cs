@@ -253,20 +253,15 @@ internal sealed partial class Http1Connection
             Http1HeadWriter.WriteTrailerPart(upstream, lines, ref _lastChunkWritten, end);
     }
 
-    /// <summary>Reads response heads until the final one; interim answers are relayed or dropped.</summary>
+    /// <summary>
+    /// After an interim answer: relays it (or drops it) and reads heads until the final one. The first
+    /// head is read by the exchange itself, so the usual answer waits in one method less.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseHeadStatus> ReadFinalResponseHeadAsync(UpstreamConnection connection)
+    private async ValueTask<ResponseHeadStatus> ReadAfterInterimAsync(UpstreamConnection connection)
     {
-        Response.Begin(UpstreamForwarder.MaxResponseHead);
-        bool afterInterim = false;
         while (true)
         {
-            var head = await State.Forwarder.ReadResponseHeadAsync(connection, Response, afterInterim).ConfigureAwait(false);
-            if (head != ResponseHeadStatus.Interim)
-            {
-                return head;
-            }
-
             // Interim answers (RFC 9110 section 15.2): 100 was for the gateway, which answered the
             // client's expectation itself; others (103 Early Hints) go to an HTTP/1.1 client.
             if (Response.StatusCode != 100 && Request.Version == Http1Version.Http11)
@@ -284,7 +279,11 @@ internal sealed partial class Http1Connection
             }
 
             Response.Reset();
-            afterInterim = true;
+            var head = await State.Forwarder.ReadResponseHeadAsync(connection, Response, afterInterim: true).ConfigureAwait(false);
+            if (head != ResponseHeadStatus.Interim)
+            {
+                return head;
+            }
         }
     }
 

@@ -23,28 +23,22 @@ internal sealed partial class Http1Connection
 
     private bool IsUpgradeRequest => Request.IsUpgrade;
 
+    /// <summary>
+    /// A chunked request body is checked whole before anything goes upstream. Null when it may be
+    /// forwarded; otherwise whether the connection goes on after the refusal.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ForwardAsync(GatewayModel model, RouteModel route, RouteValues values)
+    private async ValueTask<bool?> RefuseBadChunkedBodyAsync(LimitsModel limits)
     {
-        var limits = model.Limits;
-        if (Request.IsChunked)
+        var check = await PrevalidateChunkedBodyAsync(limits).ConfigureAwait(false);
+        if (check == BodyCheck.Valid)
         {
-            var check = await PrevalidateChunkedBodyAsync(limits).ConfigureAwait(false);
-            if (check != BodyCheck.Valid)
-            {
-                return check == BodyCheck.Closed
-                    ? false
-                    : await RejectAsync(check == BodyCheck.TooLarge ? GatewayProblem.BodyTooLarge : GatewayProblem.MalformedRequest).ConfigureAwait(false);
-            }
+            return null;
         }
 
-        var result = await State.Forwarder.ForwardAsync(model, route, values, this).ConfigureAwait(false);
-        return result switch
-        {
-            ExchangeResult.CompletedKeepAlive => !_closeRequested,
-            ExchangeResult.CompletedClose or ExchangeResult.Abort => false,
-            _ => await AnswerProblemAsync(State.Forwarder.Problem, CanKeepAliveAfterProblem && State.Forwarder.Problem != GatewayProblem.MalformedRequest).ConfigureAwait(false),
-        };
+        return check == BodyCheck.Closed
+            ? false
+            : await RejectAsync(check == BodyCheck.TooLarge ? GatewayProblem.BodyTooLarge : GatewayProblem.MalformedRequest).ConfigureAwait(false);
     }
 
     ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _peer.HashKey(upstream, Request);
@@ -66,7 +60,13 @@ internal sealed partial class Http1Connection
         }
 
         // The response head: interim 1xx answers are relayed (or dropped) until the final one.
-        var head = await ReadFinalResponseHeadAsync(connection).ConfigureAwait(false);
+        Response.Begin(UpstreamForwarder.MaxResponseHead);
+        var head = await State.Forwarder.ReadResponseHeadAsync(connection, Response, afterInterim: false).ConfigureAwait(false);
+        if (head == ResponseHeadStatus.Interim)
+        {
+            head = await ReadAfterInterimAsync(connection).ConfigureAwait(false);
+        }
+
         if (head != ResponseHeadStatus.Final)
         {
             pool.Discard(connection);

@@ -270,8 +270,6 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         }
 
         Volatile.Write(ref _state, null);
-        state.Request.Release();
-        state.Response.Release();
         Http1RequestState.Return(state);
     }
 
@@ -343,7 +341,20 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
                 }
             }
 
-            return await ForwardAsync(model, route!, values).ConfigureAwait(false);
+            if (Request.IsChunked && await RefuseBadChunkedBodyAsync(limits).ConfigureAwait(false) is { } goOn)
+            {
+                return goOn;
+            }
+
+            // Awaited here rather than in a method of its own: the wait for the upstream's answer
+            // suspends every method on the way down, so each level is a box and a resumption per request.
+            var result = await State.Forwarder.ForwardAsync(model, route!, values, this).ConfigureAwait(false);
+            return result switch
+            {
+                ExchangeResult.CompletedKeepAlive => !_closeRequested,
+                ExchangeResult.CompletedClose or ExchangeResult.Abort => false,
+                _ => await AnswerProblemAsync(State.Forwarder.Problem, CanKeepAliveAfterProblem && State.Forwarder.Problem != GatewayProblem.MalformedRequest).ConfigureAwait(false),
+            };
         }
         finally
         {

@@ -65,22 +65,46 @@ internal sealed class Http1RequestState
                 return state;
             }
 
-            state.Forwarder.Dispose();
+            state.Drop();
         }
 
         return new Http1RequestState(runtime);
     }
 
-    /// <summary>Takes back a state whose buffers were released; dropped when this thread's pool is full.</summary>
+    /// <summary>
+    /// Takes back a state whose request is done. On an epoll loop thread a pooled state keeps its head
+    /// buffers of the initial size for the next request (they are the pool's memory, not an idle
+    /// connection's, and a rent and return of each per request cost time); on other threads, which
+    /// the sockets transport's requests hop between, every thread's pool would keep its own, so the
+    /// buffers go back. A state dropped because this thread's pool is full gives them back too.
+    /// </summary>
     public static void Return(Http1RequestState state)
     {
         var pool = t_pool ??= new Http1RequestState[PoolSizePerThread];
         if (t_pooled < pool.Length)
         {
+            if (Transport.EpollLoop.Current is not null)
+            {
+                state.Request.Recycle();
+                state.Response.Recycle();
+            }
+            else
+            {
+                state.Request.Release();
+                state.Response.Release();
+            }
+
             pool[t_pooled++] = state;
             return;
         }
 
-        state.Forwarder.Dispose();
+        state.Drop();
+    }
+
+    private void Drop()
+    {
+        Request.Release();
+        Response.Release();
+        Forwarder.Dispose();
     }
 }

@@ -137,6 +137,9 @@ internal sealed class RequestHead
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
     public void Release() => _store.Release();
 
+    /// <summary>Ends the head and keeps a buffer of the initial size for the next one (a pooled owner).</summary>
+    public void Recycle() => _store.Recycle();
+
     private int Copy(ReadOnlySpan<byte> bytes) => _store.Copy(bytes);
 
     public void SetRequestLine(ReadOnlySpan<byte> method, ReadOnlySpan<byte> target, Http1Version version)

@@ -170,7 +170,9 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
         int retriesLeft = route.Retries;
         bool staleRetryUsed = false;
 
-        if (_cancellation is null || !_cancellation.TryReset())
+        // The token's users (a lease wait, a connect) remove their registrations when they end, so a
+        // source that was not cancelled is reused as it is (TryReset walks the registrations each time).
+        if (_cancellation is null || _cancellation.IsCancellationRequested)
         {
             _cancellation?.Dispose();
             Volatile.Write(ref _cancellation, new CancellationTokenSource());

@@ -54,6 +54,9 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
     /// <summary>The loop whose thread is running this code; null on any other thread.</summary>
     public static EpollLoop? Current => t_current;
 
+    /// <summary>The pooled async boxes this loop's thread keeps for itself (used on that thread only).</summary>
+    public Async.LoopBoxes Boxes { get; } = new();
+
     /// <summary>
     /// Watches <paramref name="fd"/> for reading and writing, edge-triggered, for the life of the fd:
     /// EPOLLOUT stays armed, which costs nothing while sends succeed (an edge is only reported after

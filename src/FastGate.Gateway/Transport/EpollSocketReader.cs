@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using FastGate.Gateway.Async;
+using System.Threading.Tasks.Sources;
 
 namespace FastGate.Gateway.Transport;
 
@@ -30,7 +30,7 @@ namespace FastGate.Gateway.Transport;
 /// or end as at a FIN when it says nothing.
 /// </para>
 /// </remarks>
-internal sealed class EpollSocketReader : PipeReader
+internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResult>
 {
     private const int MaxSpareSegments = 4;
 
@@ -58,6 +58,12 @@ internal sealed class EpollSocketReader : PipeReader
     private Exception? _error;
     private bool _completed;
 
+    // The read that waits for an edge: the reader is its ValueTask's source (one async method less
+    // between the socket and the code that waits for it, twice per proxied request).
+    private ManualResetValueTaskSourceCore<ReadResult> _wait;
+    private CancellationToken _waitToken;
+    private CancellationTokenRegistration _waitRegistration;
+
     /// <param name="fd">the socket, non-blocking and registered with its loop</param>
     /// <param name="channel">the socket's epoll handler: its readable edges and whether the peer closed</param>
     /// <param name="owner">told once when the input ends (<see cref="IEpollChannelOwner.OnReceiveEnded"/>) and once
@@ -68,6 +74,7 @@ internal sealed class EpollSocketReader : PipeReader
         _pool = pool;
         _channel = channel;
         _owner = owner;
+        _wait.RunContinuationsAsynchronously = false;
     }
 
     private enum Received : byte
@@ -95,7 +102,7 @@ internal sealed class EpollSocketReader : PipeReader
             return new ValueTask<ReadResult>(Result(canceled: false));
         }
 
-        return WaitAndReceiveAsync(cancellationToken);
+        return WaitForEdge(cancellationToken);
     }
 
     /// <summary>
@@ -285,29 +292,88 @@ internal sealed class EpollSocketReader : PipeReader
         }
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<ReadResult> WaitAndReceiveAsync(CancellationToken cancellationToken)
+    /// <summary>A read that must wait: completes at the first edge after which a recv brings something (or the end).</summary>
+    private ValueTask<ReadResult> WaitForEdge(CancellationToken cancellationToken)
     {
-        using var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static state => ((EpollSocketReader)state!).CancelPendingRead(), this)
-            : default;
-        while (true)
+        _wait.Reset();
+        if (cancellationToken.CanBeCanceled)
         {
-            await _channel.Readable.WaitAsync().ConfigureAwait(false);
-            if (_cancelRead)
-            {
-                _cancelRead = false;
-                cancellationToken.ThrowIfCancellationRequested();
-                return Result(canceled: true);
-            }
+            _waitToken = cancellationToken;
+            _waitRegistration = cancellationToken.UnsafeRegister(static state => ((EpollSocketReader)state!).CancelPendingRead(), this);
+        }
 
-            _drained = false;
-            if (Receive() != Received.WouldBlock)
+        WaitOrFinish();
+        return new ValueTask<ReadResult>(this, _wait.Version);
+    }
+
+    private void WaitOrFinish()
+    {
+        while (_channel.Readable.TakeOrNotify(static state => ((EpollSocketReader)state!).OnReadable(), this))
+        {
+            if (TryFinishWait())
             {
-                return Result(canceled: false);
+                return;
             }
         }
     }
+
+    /// <summary>An edge came for the waiting read (inline on the loop thread).</summary>
+    private void OnReadable()
+    {
+        if (!TryFinishWait())
+        {
+            WaitOrFinish();
+        }
+    }
+
+    /// <summary>After an edge: completes the waiting read unless a recv says the edge brought nothing new.</summary>
+    private bool TryFinishWait()
+    {
+        ReadResult result;
+        try
+        {
+            if (_cancelRead)
+            {
+                _cancelRead = false;
+                _waitToken.ThrowIfCancellationRequested();
+                result = Result(canceled: true);
+            }
+            else
+            {
+                _drained = false;
+                if (Receive() == Received.WouldBlock)
+                {
+                    return false;
+                }
+
+                result = Result(canceled: false);
+            }
+        }
+        catch (Exception ex)
+        {
+            EndWait();
+            _wait.SetException(ex);
+            return true;
+        }
+
+        EndWait();
+        _wait.SetResult(result);
+        return true;
+    }
+
+    private void EndWait()
+    {
+        _waitRegistration.Dispose();
+        _waitRegistration = default;
+        _waitToken = default;
+    }
+
+    ReadResult IValueTaskSource<ReadResult>.GetResult(short token) => _wait.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _wait.GetStatus(token);
+
+    void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _wait.OnCompleted(continuation, state, token, flags);
 
     /// <summary>The input ended (FIN, a failed recv, a stop or the caller's Complete): the owner hears it once.</summary>
     private void End(int errno)

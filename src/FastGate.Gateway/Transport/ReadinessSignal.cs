@@ -24,11 +24,30 @@ internal sealed class ReadinessSignal : IValueTaskSource
     }
 
     /// <summary>Completes at once if an event arrived since the last wait, else at the next <see cref="Signal"/>.</summary>
-    public ValueTask WaitAsync()
+    public ValueTask WaitAsync() => TakeOrWait() ? default : new ValueTask(this, _core.Version);
+
+    /// <summary>
+    /// <see cref="WaitAsync"/> for a waiter that is not an async method: true when an event arrived since
+    /// the last wait (taken now); otherwise false, and <paramref name="continuation"/> runs at the next
+    /// <see cref="Signal"/>, inline on the signalling thread.
+    /// </summary>
+    public bool TakeOrNotify(Action<object?> continuation, object state)
+    {
+        if (TakeOrWait())
+        {
+            return true;
+        }
+
+        _core.OnCompleted(continuation, state, _core.Version, ValueTaskSourceOnCompletedFlags.None);
+        return false;
+    }
+
+    /// <summary>True when an event was there (taken); else the signal now waits for the next one.</summary>
+    private bool TakeOrWait()
     {
         if (Interlocked.CompareExchange(ref _state, Idle, Set) == Set)
         {
-            return default;
+            return true;
         }
 
         _core.Reset();
@@ -37,10 +56,10 @@ internal sealed class ReadinessSignal : IValueTaskSource
             // Race window: the event arrived between the two exchanges; Signal leaves Set alone, so
             // the waiter (the only writer of a Set state back to Idle) consumes it here.
             Volatile.Write(ref _state, Idle);
-            return default;
+            return true;
         }
 
-        return new ValueTask(this, _core.Version);
+        return false;
     }
 
     /// <summary>Takes an event that arrived since the last wait, if one did, without waiting.</summary>

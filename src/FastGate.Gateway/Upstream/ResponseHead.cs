@@ -64,6 +64,9 @@ internal sealed class ResponseHead
     /// <summary>Gives the buffer back to its pool; the head's spans are invalid afterwards.</summary>
     public void Release() => _store.Release();
 
+    /// <summary>Ends the head and keeps a buffer of the initial size for the next one (a pooled owner).</summary>
+    public void Recycle() => _store.Recycle();
+
     public void SetStatusLine(Http1Version version, int statusCode, ReadOnlySpan<byte> reason)
     {
         Version = version;

@@ -36,10 +36,17 @@ internal sealed class Http1HeadStore
 
     public int FieldCount { get; private set; }
 
-    /// <summary>Takes a small buffer for the next head; it grows up to <paramref name="limit"/> bytes if needed.</summary>
+    /// <summary>
+    /// Takes a small buffer for the next head (unless <see cref="Recycle"/> kept one); it grows up to
+    /// <paramref name="limit"/> bytes if needed.
+    /// </summary>
     public void Begin(int limit)
     {
-        _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
+        if (_buffer.Length == 0)
+        {
+            _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
+        }
+
         if (_fields.Length == 0)
         {
             _fields = s_fieldPool.Rent(InitialFieldCount);
@@ -69,6 +76,28 @@ internal sealed class Http1HeadStore
             s_fieldPool.Return(_fields);
             _fields = [];
         }
+    }
+
+    /// <summary>
+    /// Forgets the head and keeps a buffer and field table of the initial sizes for the next one: the
+    /// owner goes back to a pool of its own (idle connections hold none), and a pool rent and return
+    /// per head was measurable on the request path. A buffer or table grown for a large head goes back.
+    /// </summary>
+    public void Recycle()
+    {
+        if (_buffer.Length > HeadBufferPool.InitialSize)
+        {
+            HeadBufferPool.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
+        if (_fields.Length > InitialFieldCount)
+        {
+            s_fieldPool.Return(_fields);
+            _fields = [];
+        }
+
+        Clear();
     }
 
     public ReadOnlySpan<byte> Slice(int start, int length) => _buffer.AsSpan(start, length);
