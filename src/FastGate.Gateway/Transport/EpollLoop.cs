@@ -136,6 +136,8 @@ internal sealed unsafe class EpollLoop : PipeScheduler, IDisposable
     private void Run()
     {
         t_current = this;
+        // Nearly every request's heads are rented and returned on this thread.
+        Protocols.Buffers.HeadBufferPool.KeepSomeOnThisThread();
         int eventSize = LinuxNative.EpollEventSize;
         byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * eventSize));
         try

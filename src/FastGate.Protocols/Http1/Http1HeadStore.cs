@@ -1,4 +1,3 @@
-using System.Buffers;
 using FastGate.Protocols.Buffers;
 using FastGate.Protocols.Text;
 
@@ -24,10 +23,7 @@ internal struct Http1Field
 /// </summary>
 internal sealed class Http1HeadStore
 {
-    private const int InitialFieldCount = 32;
-
-    // Sized like HeadBufferPool: thousands of heads in flight at once are served without allocating.
-    private static readonly ArrayPool<Http1Field> s_fieldPool = ArrayPool<Http1Field>.Create(maxArrayLength: 1024, maxArraysPerBucket: 4096);
+    private const int InitialFieldCount = HeadBufferPool.InitialFieldCount;
 
     private byte[] _buffer = [];
     private int _used;
@@ -44,12 +40,12 @@ internal sealed class Http1HeadStore
     {
         if (_buffer.Length == 0)
         {
-            _buffer = HeadBufferPool.Shared.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
+            _buffer = HeadBufferPool.Rent(Math.Min(HeadBufferPool.InitialSize, limit));
         }
 
         if (_fields.Length == 0)
         {
-            _fields = s_fieldPool.Rent(InitialFieldCount);
+            _fields = HeadBufferPool.RentFields(InitialFieldCount);
         }
         _limit = limit;
         Clear();
@@ -67,13 +63,13 @@ internal sealed class Http1HeadStore
     {
         if (_buffer.Length > 0)
         {
-            HeadBufferPool.Shared.Return(_buffer);
+            HeadBufferPool.Return(_buffer);
             _buffer = [];
         }
 
         if (_fields.Length > 0)
         {
-            s_fieldPool.Return(_fields);
+            HeadBufferPool.ReturnFields(_fields);
             _fields = [];
         }
     }
@@ -87,13 +83,13 @@ internal sealed class Http1HeadStore
     {
         if (_buffer.Length > HeadBufferPool.InitialSize)
         {
-            HeadBufferPool.Shared.Return(_buffer);
+            HeadBufferPool.Return(_buffer);
             _buffer = [];
         }
 
         if (_fields.Length > InitialFieldCount)
         {
-            s_fieldPool.Return(_fields);
+            HeadBufferPool.ReturnFields(_fields);
             _fields = [];
         }
 
@@ -133,11 +129,11 @@ internal sealed class Http1HeadStore
         if (FieldCount == _fields.Length)
         {
             // A head with many fields takes a larger table from the pool, kept until Release.
-            var larger = s_fieldPool.Rent(Math.Max(InitialFieldCount, _fields.Length * 2));
+            var larger = HeadBufferPool.RentFields(Math.Max(InitialFieldCount, _fields.Length * 2));
             _fields.AsSpan(0, FieldCount).CopyTo(larger);
             if (_fields.Length > 0)
             {
-                s_fieldPool.Return(_fields);
+                HeadBufferPool.ReturnFields(_fields);
             }
             _fields = larger;
         }
@@ -182,11 +178,11 @@ internal sealed class Http1HeadStore
         }
 
         int size = Math.Max(Math.Max(_buffer.Length * 2, _used + more), HeadBufferPool.InitialSize);
-        var larger = HeadBufferPool.Shared.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
+        var larger = HeadBufferPool.Rent(Math.Min(size, Math.Max(_limit, _used + more)));
         _buffer.AsSpan(0, _used).CopyTo(larger);
         if (_buffer.Length > 0)
         {
-            HeadBufferPool.Shared.Return(_buffer);
+            HeadBufferPool.Return(_buffer);
         }
 
         _buffer = larger;
