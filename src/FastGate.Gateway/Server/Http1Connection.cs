@@ -113,7 +113,38 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
                     break;
                 }
 
-                if (next == IdleRead.Close || !await ProcessRequestAsync().ConfigureAwait(false))
+                if (next == IdleRead.Close)
+                {
+                    break;
+                }
+
+                bool goOn;
+                if (await ProcessRequestAsync().ConfigureAwait(false) is { } answered)
+                {
+                    goOn = answered;
+                }
+                else
+                {
+                    // A request to proxy is forwarded here rather than in ProcessRequestAsync: this
+                    // method's box is the connection's own, made once, so the wait for the upstream's
+                    // answer suspends one pooled method less per request.
+                    try
+                    {
+                        var result = await State.Forwarder.ForwardAsync(State.ProxyModel!, State.ProxyRoute!, State.ProxyValues, this).ConfigureAwait(false);
+                        goOn = result switch
+                        {
+                            ExchangeResult.CompletedKeepAlive => !_closeRequested,
+                            ExchangeResult.CompletedClose or ExchangeResult.Abort => false,
+                            _ => await AnswerProblemAsync(State.Forwarder.Problem, CanKeepAliveAfterProblem && State.Forwarder.Problem != GatewayProblem.MalformedRequest).ConfigureAwait(false),
+                        };
+                    }
+                    finally
+                    {
+                        EndRequest();
+                    }
+                }
+
+                if (!goOn)
                 {
                     break;
                 }
@@ -273,9 +304,13 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         Http1RequestState.Return(state);
     }
 
-    /// <summary>One request: read its head, answer it. False when the connection must close.</summary>
+    /// <summary>
+    /// One request: reads its head and answers it, or returns null for a request to proxy, whose model,
+    /// route and captured values are then in the request's state (<see cref="Http1RequestState.ProxyRoute"/>),
+    /// still rented: <see cref="RunAsync"/> forwards it. False when the connection must close.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ProcessRequestAsync()
+    private async ValueTask<bool?> ProcessRequestAsync()
     {
         var active = _runtime.Active;
         var model = active.Model;
@@ -285,6 +320,7 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
         RentState();
         State.Phases.Reset();
         var status = await ReadHeadAsync(limits).ConfigureAwait(false);
+        bool proxy = false;
         try
         {
             switch (status)
@@ -346,22 +382,27 @@ internal sealed partial class Http1Connection : IHeartbeatClient, IUpstreamExcha
                 return goOn;
             }
 
-            // Awaited here rather than in a method of its own: the wait for the upstream's answer
-            // suspends every method on the way down, so each level is a box and a resumption per request.
-            var result = await State.Forwarder.ForwardAsync(model, route!, values, this).ConfigureAwait(false);
-            return result switch
-            {
-                ExchangeResult.CompletedKeepAlive => !_closeRequested,
-                ExchangeResult.CompletedClose or ExchangeResult.Abort => false,
-                _ => await AnswerProblemAsync(State.Forwarder.Problem, CanKeepAliveAfterProblem && State.Forwarder.Problem != GatewayProblem.MalformedRequest).ConfigureAwait(false),
-            };
+            State.ProxyModel = model;
+            State.ProxyRoute = route;
+            State.ProxyValues = values;
+            proxy = true;
+            return null;
         }
         finally
         {
-            // A fill the exchange did not complete (an error, a retry, a refusal) releases its waiters.
-            AbandonCacheFill();
-            ReturnState();
+            if (!proxy)
+            {
+                EndRequest();
+            }
         }
+    }
+
+    /// <summary>The request's end, whatever it was: its buffers and objects go back to their pools.</summary>
+    private void EndRequest()
+    {
+        // A fill the exchange did not complete (an error, a retry, a refusal) releases its waiters.
+        AbandonCacheFill();
+        ReturnState();
     }
 
     private enum HeadStatus : byte

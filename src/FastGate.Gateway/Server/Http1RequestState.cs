@@ -48,6 +48,14 @@ internal sealed class Http1RequestState
 
     public RequestCache Cache { get; } = new();
 
+    /// <summary>A request to proxy: the model it started with, its route and captured values (set by the
+    /// connection between the request's admission and its forward; the next request overwrites them).</summary>
+    public Model.GatewayModel? ProxyModel { get; set; }
+
+    public Model.RouteModel? ProxyRoute { get; set; }
+
+    public Routing.RouteValues ProxyValues;
+
     /// <summary>The request's X-Request-Id: the client's when it is sane, else one made here (128 bytes at most).</summary>
     public byte[] RequestId { get; } = new byte[128];
 
@@ -80,6 +88,9 @@ internal sealed class Http1RequestState
     /// </summary>
     public static void Return(Http1RequestState state)
     {
+        // A pooled state must not keep a reloaded-away model alive.
+        state.ProxyModel = null;
+        state.ProxyRoute = null;
         var pool = t_pool ??= new Http1RequestState[PoolSizePerThread];
         if (t_pooled < pool.Length)
         {

@@ -25,14 +25,24 @@ internal sealed partial class Http2Stream
     private TrailerFields _responseTrailers;
     private readonly RequestCache _cache = new();
 
+    // The request ProcessAsync left to proxy (model, route and captured values), for the worker.
+    private GatewayModel? _proxyModel;
+    private RouteModel? _proxyRoute;
+    private RouteValues _proxyValues;
+
     // The body of a gateway-made answer: the problem document, at most ~600 bytes with a 128-byte id.
     private readonly byte[] _problemBody = new byte[1024];
 
     private ReadOnlySpan<byte> RequestId => _requestId.AsSpan(0, _requestIdLength);
 
-    /// <summary>Answers the request; false when the stream ended without a complete answer.</summary>
+    /// <summary>
+    /// Answers the request, or returns null for one to proxy, whose model, route and captured values
+    /// are then in <see cref="_proxyModel"/>, <see cref="_proxyRoute"/> and <see cref="_proxyValues"/>
+    /// (the worker awaits the forward itself, see <see cref="RunWorkerAsync"/>). False when the stream
+    /// ended without a complete answer.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ProcessAsync()
+    private async ValueTask<bool?> ProcessAsync()
     {
         var active = _runtime.Active;
         var model = active.Model;
@@ -88,13 +98,10 @@ internal sealed partial class Http2Stream
             return false;
         }
 
-        var result = await _forwarder.ForwardAsync(model, route!, values, this).ConfigureAwait(false);
-        return result switch
-        {
-            ExchangeResult.CompletedKeepAlive or ExchangeResult.CompletedClose => true,
-            ExchangeResult.Abort => false,
-            _ => await AnswerProblemAsync(_forwarder.Problem).ConfigureAwait(false),
-        };
+        _proxyModel = model;
+        _proxyRoute = route;
+        _proxyValues = values;
+        return null;
     }
 
     ReadOnlySpan<byte> IUpstreamExchange.HashKey(UpstreamModel upstream) => _connection.Peer.HashKey(upstream, _request);

@@ -233,7 +233,17 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
         {
             try
             {
-                await ProcessAsync().ConfigureAwait(false);
+                // A request to proxy is forwarded here rather than in ProcessAsync: this method's box is
+                // the stream's own, made once, so the wait for the upstream's answer suspends one pooled
+                // method less per request.
+                if (await ProcessAsync().ConfigureAwait(false) is null)
+                {
+                    var result = await _forwarder.ForwardAsync(_proxyModel!, _proxyRoute!, _proxyValues, this).ConfigureAwait(false);
+                    if (result is ExchangeResult.Problem or ExchangeResult.Retry)
+                    {
+                        await AnswerProblemAsync(_forwarder.Problem).ConfigureAwait(false);
+                    }
+                }
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
             {
@@ -241,6 +251,8 @@ internal sealed partial class Http2Stream : IUpstreamExchange, IDisposable
             }
             finally
             {
+                _proxyModel = null;
+                _proxyRoute = null;
                 EndRequest();
                 _connection.ReleaseStream(this);
             }
