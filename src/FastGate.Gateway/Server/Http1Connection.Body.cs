@@ -279,10 +279,15 @@ internal sealed partial class Http1Connection
             }
 
             Response.Reset();
-            var head = await State.Forwarder.ReadResponseHeadAsync(connection, Response, afterInterim: true).ConfigureAwait(false);
+            State.Forwarder.BeginResponseHead(Response, afterInterim: true);
+            ResponseHeadStatus? head;
+            while ((head = await State.Forwarder.ReadResponseHeadPart(connection.Input)) is null)
+            {
+            }
+
             if (head != ResponseHeadStatus.Interim)
             {
-                return head;
+                return head.Value;
             }
         }
     }

@@ -61,7 +61,13 @@ internal sealed partial class Http1Connection
 
         // The response head: interim 1xx answers are relayed (or dropped) until the final one.
         Response.Begin(UpstreamForwarder.MaxResponseHead);
-        var head = await State.Forwarder.ReadResponseHeadAsync(connection, Response, afterInterim: false).ConfigureAwait(false);
+        State.Forwarder.BeginResponseHead(Response, afterInterim: false);
+        ResponseHeadStatus? read;
+        while ((read = await State.Forwarder.ReadResponseHeadPart(connection.Input)) is null)
+        {
+        }
+
+        var head = read.Value;
         if (head == ResponseHeadStatus.Interim)
         {
             head = await ReadAfterInterimAsync(connection).ConfigureAwait(false);

@@ -125,16 +125,28 @@ internal sealed partial class Http2Stream
         // lets the client send its body) go to the client as HEADERS without END_STREAM before the final
         // ones (RFC 9113 section 8.1), e.g. 103 Early Hints.
         _response.Begin(UpstreamForwarder.MaxResponseHead);
-        var head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim: false).ConfigureAwait(false);
-        while (head == ResponseHeadStatus.Interim)
+        _forwarder.BeginResponseHead(_response, afterInterim: false);
+        ResponseHeadStatus head;
+        while (true)
         {
+            if (await _forwarder.ReadResponseHeadPart(connection.Input) is not { } read)
+            {
+                continue;
+            }
+
+            head = read;
+            if (head != ResponseHeadStatus.Interim)
+            {
+                break;
+            }
+
             if (_response.StatusCode != 100)
             {
                 WriteInterimHead();
             }
 
             _response.Reset();
-            head = await _forwarder.ReadResponseHeadAsync(connection, _response, afterInterim: true).ConfigureAwait(false);
+            _forwarder.BeginResponseHead(_response, afterInterim: true);
         }
 
         if (head != ResponseHeadStatus.Final || _response.StatusCode == 101)

@@ -80,6 +80,8 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     private UpstreamConnection? _active;
     // Made by the first forwarded request (an idle or composing connection needs none), then reset and reused.
     private CancellationTokenSource? _cancellation;
+    // The response head being read (BeginResponseHead, ReadResponseHeadPart).
+    private ResponseHeadReading _headReading;
 
     /// <summary>Set by the heartbeat when the armed deadline passed.</summary>
     public bool TimedOut { get; private set; }
@@ -272,51 +274,104 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
     }
 
     /// <summary>
-    /// Reads one response head under <see cref="MaxResponseHead"/>, strictly. An interim (1xx) head is
-    /// returned as such; the caller relays or drops it, resets <paramref name="response"/> and reads again.
+    /// Begins reading one response head into <paramref name="response"/> (begun or reset by the caller),
+    /// under <see cref="MaxResponseHead"/>, strictly. The caller then awaits <see cref="ReadResponseHeadPart"/>
+    /// until it gives a status: the reads are awaited in the caller's own method, so the wait for the
+    /// upstream's answer suspends no method of this class (one pooled box and resumption less per request).
     /// </summary>
     /// <param name="afterInterim">an interim head came first, so a close now is a truncated answer</param>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    public async ValueTask<ResponseHeadStatus> ReadResponseHeadAsync(UpstreamConnection connection, ResponseHead response, bool afterInterim)
+    public void BeginResponseHead(ResponseHead response, bool afterInterim) =>
+        _headReading = new ResponseHeadReading(response, afterInterim);
+
+    /// <summary>
+    /// One read of the head begun by <see cref="BeginResponseHead"/>: its status once the head is complete
+    /// (an interim 1xx is returned as such; the caller relays or drops it, resets the head and begins
+    /// again) or has failed, null when more bytes are needed.
+    /// </summary>
+    public HeadPartRead ReadResponseHeadPart(System.IO.Pipelines.PipeReader input)
     {
-        var input = connection.Input;
-        var reading = new ResponseHeadReading(response, afterInterim);
         try
         {
-            while (true)
-            {
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                {
-                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                    if (TimedOut)
-                    {
-                        return ResponseHeadStatus.TimedOut;
-                    }
-
-                    continue;
-                }
-
-                switch (reading.Read(input, result))
-                {
-                    case ResponseHeadStep.NeedMore:
-                        continue;
-                    case ResponseHeadStep.Malformed:
-                        return ResponseHeadStatus.Malformed;
-                    case ResponseHeadStep.Truncated:
-                        return ResponseHeadStatus.Truncated;
-                    case ResponseHeadStep.NoResponse:
-                        return ResponseHeadStatus.NoResponse;
-                }
-
-                int status = response.StatusCode;
-                return status >= 200 || status == 101 ? ResponseHeadStatus.Final : ResponseHeadStatus.Interim;
-            }
+            return new HeadPartRead(this, input, input.ReadAsync(), failed: false);
         }
         catch (Exception ex) when (IsConnectionFailure(ex))
         {
-            return reading.Closed == ResponseHeadStep.Truncated ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+            return new HeadPartRead(this, input, default, failed: true);
         }
+    }
+
+    private ResponseHeadStatus? TakeHeadPart(System.IO.Pipelines.PipeReader input, in System.IO.Pipelines.ReadResult result)
+    {
+        if (result.IsCanceled)
+        {
+            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            return TimedOut ? ResponseHeadStatus.TimedOut : null;
+        }
+
+        switch (_headReading.Read(input, result))
+        {
+            case ResponseHeadStep.NeedMore:
+                return null;
+            case ResponseHeadStep.Malformed:
+                return ResponseHeadStatus.Malformed;
+            case ResponseHeadStep.Truncated:
+                return ResponseHeadStatus.Truncated;
+            case ResponseHeadStep.NoResponse:
+                return ResponseHeadStatus.NoResponse;
+        }
+
+        int status = _headReading.Head.StatusCode;
+        return status >= 200 || status == 101 ? ResponseHeadStatus.Final : ResponseHeadStatus.Interim;
+    }
+
+    private ResponseHeadStatus ClosedHeadStatus =>
+        _headReading.Closed == ResponseHeadStep.Truncated ? ResponseHeadStatus.Truncated : ResponseHeadStatus.NoResponse;
+
+    /// <summary>
+    /// The awaitable of <see cref="ReadResponseHeadPart"/>: the pipe's read, then the parse step, with a
+    /// connection failure (thrown by the read) read as the head's end at this point.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1815", Justification = "An awaitable, awaited once and never compared.")]
+    public readonly struct HeadPartRead : ICriticalNotifyCompletion
+    {
+        private readonly UpstreamForwarder _forwarder;
+        private readonly System.IO.Pipelines.PipeReader _input;
+        private readonly ValueTask<System.IO.Pipelines.ReadResult> _read;
+        private readonly bool _failed;
+
+        internal HeadPartRead(UpstreamForwarder forwarder, System.IO.Pipelines.PipeReader input, ValueTask<System.IO.Pipelines.ReadResult> read, bool failed)
+        {
+            _forwarder = forwarder;
+            _input = input;
+            _read = read;
+            _failed = failed;
+        }
+
+        public bool IsCompleted => _failed || _read.IsCompleted;
+
+        public HeadPartRead GetAwaiter() => this;
+
+        public ResponseHeadStatus? GetResult()
+        {
+            if (_failed)
+            {
+                return _forwarder.ClosedHeadStatus;
+            }
+
+            try
+            {
+                var result = _read.GetAwaiter().GetResult();
+                return _forwarder.TakeHeadPart(_input, result);
+            }
+            catch (Exception ex) when (IsConnectionFailure(ex))
+            {
+                return _forwarder.ClosedHeadStatus;
+            }
+        }
+
+        public void OnCompleted(Action continuation) => _read.ConfigureAwait(false).GetAwaiter().OnCompleted(continuation);
+
+        public void UnsafeOnCompleted(Action continuation) => _read.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
     }
 
     /// <summary>

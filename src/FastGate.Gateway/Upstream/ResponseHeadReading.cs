@@ -43,6 +43,9 @@ internal struct ResponseHeadReading
         _anyByte = afterInterim;
     }
 
+    /// <summary>The head being read into.</summary>
+    public readonly ResponseHead Head => _head;
+
     /// <summary>How the connection's failure (a reset, an I/O error) reads at this point of the head.</summary>
     public readonly ResponseHeadStep Closed => _anyByte ? ResponseHeadStep.Truncated : ResponseHeadStep.NoResponse;
 
