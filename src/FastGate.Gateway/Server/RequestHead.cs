@@ -348,34 +348,11 @@ internal sealed class RequestHead
 
     private void OnConnection(ReadOnlySpan<byte> value)
     {
-        // Walk the comma-separated list once (RFC 9110 section 7.6.1).
-        while (!value.IsEmpty)
-        {
-            int comma = value.IndexOf((byte)',');
-            var token = Ascii8.TrimOws(comma < 0 ? value : value[..comma]);
-            value = comma < 0 ? default : value[(comma + 1)..];
-            if (token.IsEmpty)
-            {
-                continue;
-            }
-
-            if (Ascii8.EqualsIgnoreCase(token, "close"u8))
-            {
-                ConnectionClose = true;
-            }
-            else if (Ascii8.EqualsIgnoreCase(token, "keep-alive"u8))
-            {
-                ConnectionKeepAlive = true;
-            }
-            else if (Ascii8.EqualsIgnoreCase(token, "upgrade"u8))
-            {
-                ConnectionUpgrade = true;
-            }
-            else
-            {
-                ConnectionListsOtherNames = true;
-            }
-        }
+        var options = ConnectionOptionsParser.Parse(value);
+        ConnectionClose |= (options & ConnectionOptions.Close) != 0;
+        ConnectionKeepAlive |= (options & ConnectionOptions.KeepAlive) != 0;
+        ConnectionUpgrade |= (options & ConnectionOptions.Upgrade) != 0;
+        ConnectionListsOtherNames |= (options & ConnectionOptions.OtherNames) != 0;
     }
 
     /// <summary>Checks what needs the whole head (RFC 9112 sections 3.2 and 6.3).</summary>

@@ -108,9 +108,12 @@ internal sealed class ResponseHead
                 IsChunked = true;
                 break;
             case KnownHeader.Connection:
-                ConnectionClose |= Ascii8.TokenListContains(value, "close"u8);
-                ConnectionKeepAlive |= Ascii8.TokenListContains(value, "keep-alive"u8);
-                ConnectionListsOtherNames = true;
+                // Only names other than the options make fields hop-by-hop beyond the fixed set (Keep-Alive
+                // and Upgrade are in it): the usual "keep-alive" costs no scan of the fields per field.
+                var options = ConnectionOptionsParser.Parse(value);
+                ConnectionClose |= (options & ConnectionOptions.Close) != 0;
+                ConnectionKeepAlive |= (options & ConnectionOptions.KeepAlive) != 0;
+                ConnectionListsOtherNames |= (options & (ConnectionOptions.OtherNames | ConnectionOptions.Close)) != 0;
                 break;
         }
     }
