@@ -314,7 +314,7 @@ internal sealed class UpstreamPartSource(UpstreamState upstream, AggregatePartMo
         {
             _endpoint!.OnRequestEnd();
             var pool = connection.Endpoint.Pool;
-            if (clean && _ended && _framing != ResponseFraming.CloseDelimited && _head.AllowsReuse && !HasStrayBytes(connection))
+            if (clean && _ended && _framing != ResponseFraming.CloseDelimited && _head.AllowsReuse)
             {
                 pool.Return(connection);
             }
@@ -327,18 +327,5 @@ internal sealed class UpstreamPartSource(UpstreamState upstream, AggregatePartMo
         }
 
         _head.Release();
-    }
-
-    /// <summary>Reuse only after a clean exchange: anything past the answer means the connection's state is unknown.</summary>
-    private static bool HasStrayBytes(UpstreamConnection connection)
-    {
-        if (!connection.Input.TryRead(out var result))
-        {
-            return false;
-        }
-
-        bool stray = !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
-        connection.Input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
-        return stray;
     }
 }

@@ -124,7 +124,7 @@ internal sealed partial class Http1Connection
         }
 
         CompleteCacheFill();
-        if (framing != ResponseFraming.CloseDelimited && Response.AllowsReuse && !UpstreamForwarder.HasStrayBytes(connection))
+        if (framing != ResponseFraming.CloseDelimited && Response.AllowsReuse)
         {
             pool.Return(connection);
         }

@@ -185,7 +185,7 @@ internal sealed partial class Http2Stream
         }
 
         _cache.Complete();
-        if (framing != ResponseFraming.CloseDelimited && _response.AllowsReuse && !UpstreamForwarder.HasStrayBytes(connection))
+        if (framing != ResponseFraming.CloseDelimited && _response.AllowsReuse)
         {
             pool.Return(connection);
         }

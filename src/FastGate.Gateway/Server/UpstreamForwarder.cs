@@ -485,20 +485,4 @@ internal sealed class UpstreamForwarder(GatewayRuntime runtime) : IDisposable
 
     public static bool IsConnectionFailure(Exception ex) =>
         ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException;
-
-    /// <summary>
-    /// Reuse only after a clean exchange: anything the upstream sent beyond the response (or a close)
-    /// means the connection's state is unknown.
-    /// </summary>
-    public static bool HasStrayBytes(UpstreamConnection connection)
-    {
-        if (!connection.Input.TryRead(out var result))
-        {
-            return false;
-        }
-
-        bool stray = !result.Buffer.IsEmpty || result.IsCompleted || result.IsCanceled;
-        connection.Input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
-        return stray;
-    }
 }

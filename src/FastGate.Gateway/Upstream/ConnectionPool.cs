@@ -67,7 +67,11 @@ internal sealed class ConnectionPool
         return ConnectAsync(cancellationToken);
     }
 
-    /// <summary>Only after a clean exchange: response read to its end, keep-alive allowed, nothing stray.</summary>
+    /// <summary>
+    /// Only after a clean exchange: response read to its end, keep-alive allowed. Anything the upstream
+    /// sent beyond the response (or a close) means the connection's state is unknown, so it is checked
+    /// here and such a connection is discarded instead.
+    /// </summary>
     public void Return(UpstreamConnection connection)
     {
         if (connection.Pool != this)
