@@ -25,8 +25,9 @@ internal static class HeadBufferPool
 
     private const int MaxRetainedPerSize = 4096;
 
-    // Per thread that opted in: 32 buffers are 128 KiB, enough for the heads of a busy loop in flight.
-    private const int ThreadCapacity = 32;
+    // Per thread that opted in: as many heads as a busy loop has requests in flight (an h2c load of 16
+    // connections with 10 streams each holds 160 request heads at once); 256 buffers are 1 MiB.
+    private const int ThreadCapacity = 256;
 
     private static readonly ArrayPool<byte> s_bytes = ArrayPool<byte>.Create(maxArrayLength: 1024 * 1024, maxArraysPerBucket: MaxRetainedPerSize);
     private static readonly ArrayPool<Http1Field> s_fields = ArrayPool<Http1Field>.Create(maxArrayLength: 1024, maxArraysPerBucket: MaxRetainedPerSize);
