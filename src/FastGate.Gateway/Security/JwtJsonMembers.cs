@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -77,11 +78,26 @@ internal static class JwtJsonMembers
         where THandler : IJwtJsonMemberHandler, allows ref struct
     {
         Span<ulong> quotes = stackalloc ulong[MaxQuoteWords];
-        if (!TryIndexQuotes(json, quotes, stackalloc byte[64], out bool ascii, out bool compact) || (!ascii && !Utf8.IsValid(json)))
+        if (!TryIndexQuotes(json, quotes, stackalloc byte[64], out bool ascii, out bool compact)
+            || (!ascii && !Utf8.IsValid(json)))
         {
             return JwtJsonStep.Unsure;
         }
 
+        // Whitespace after the object is valid JSON: it is cut off here, so the object's '}' is the last byte, the one
+        // every loop of the member scan stops at (see ScanMembers). A compact document has none.
+        int last = json.Length - 1;
+        while (last >= 0 && IsWhitespace(json[last]))
+        {
+            last--;
+        }
+
+        if (last < 1 || json[last] != (byte)'}')
+        {
+            return JwtJsonStep.Unsure;
+        }
+
+        json = json[..(last + 1)];
         ReadOnlySpan<ulong> used = quotes[..((json.Length + 63) >> 6)];
         bool end = compact
             ? ScanMembers<THandler, CompactLayout>(json, used, stackalloc int[MaxMembers], ref handler)
@@ -89,124 +105,125 @@ internal static class JwtJsonMembers
         return end ? JwtJsonStep.End : JwtJsonStep.Unsure;
     }
 
-    /// <summary>True when the object closed, followed only by whitespace, with every member handed out and no
-    /// name twice.</summary>
-    private static bool ScanMembers<THandler, TLayout>(ReadOnlySpan<byte> json, scoped ReadOnlySpan<ulong> quotes, scoped Span<int> nameSpans, ref THandler handler)
+    /// <summary>True when the object closed at the last byte of <paramref name="json"/>, with every member handed
+    /// out and no name twice.</summary>
+    /// <remarks>
+    /// <paramref name="json"/> ends with '}' (<see cref="Scan"/> cut off whitespace after it and checked). That byte
+    /// is no whitespace, quote, digit, sign, '.', 'e', ':', ',' or ']', so every loop below stops at it, and a byte
+    /// the grammar has just accepted as anything but the object's end has another after it. So the loop reads the
+    /// document through a reference without bounds checks: each read is one past a byte already read and found to
+    /// be something else than that '}', or a quote found in the bitmap (which covers only the document), or the
+    /// position a nested value's checked scan ends at, which is tested. With checked slicing and a quote iterator
+    /// (two more variables carried through the loop), the loop's state spilled to the stack and the benchmark
+    /// claims set's member loop took about 110 ns for 10 members
+    /// (perf-results/benchmarks_2026-11-27_hs256e.md).
+    /// A string's end is the first quote after its opening one (the document has no backslash), found in the
+    /// bitmap from the position, so the loop carries nothing but the position between members.
+    /// </remarks>
+    private static bool ScanMembers<THandler, TLayout>(
+        ReadOnlySpan<byte> json, scoped ReadOnlySpan<ulong> quotes, scoped Span<int> nameSpans, ref THandler handler)
         where THandler : IJwtJsonMemberHandler, allows ref struct
         where TLayout : struct, IJsonLayout
     {
-        int position = Skip<TLayout>(json, 0);
-        if (position >= json.Length || json[position] != (byte)'{')
+        ref byte document = ref MemoryMarshal.GetReference(json);
+        int last = json.Length - 1;
+        int position = Skip<TLayout>(ref document, 0);
+        if (Unsafe.Add(ref document, position) != (byte)'{')
         {
             return false;
         }
 
-        position = Skip<TLayout>(json, position + 1);
-        if (position < json.Length && json[position] == (byte)'}')
+        position = Skip<TLayout>(ref document, position + 1);
+        if (Unsafe.Add(ref document, position) == (byte)'}')
         {
-            return Skip<TLayout>(json, position + 1) == json.Length;
+            return position == last;
         }
 
-        // The document's quotes are taken in order from the bitmap, each cleared once used: a string opens at the next
-        // quote and closes at the one after (no escapes), and an opening quote anywhere but where the grammar expects
-        // one ends the scan. This is what lets an array of strings be scanned inline (TryScanStringArray); for names
-        // and string values alone it measured the same as finding each string's end from its position.
-        int word = 0;
-        ulong bits = quotes[0];
         var names = default(JwtMemberNames);
         while (true)
         {
-            if (!TryNextQuote(quotes, ref word, ref bits, out int open) || open != position
-                || !TryNextQuote(quotes, ref word, ref bits, out int nameEnd))
+            if (Unsafe.Add(ref document, position) != (byte)'"')
             {
                 return false;
             }
 
-            int nameStart = open + 1;
-            if (!names.TryAdd(nameSpans, nameStart, nameEnd - nameStart))
+            int nameStart = position + 1;
+            int nameEnd = NextQuote(quotes, nameStart);
+            if (nameEnd < 0 || !names.TryAdd(nameSpans, nameStart, nameEnd - nameStart))
             {
                 return false;
             }
 
-            position = Skip<TLayout>(json, nameEnd + 1);
-            if (position >= json.Length || json[position] != (byte)':')
+            position = Skip<TLayout>(ref document, nameEnd + 1);
+            if (Unsafe.Add(ref document, position) != (byte)':')
             {
                 return false;
             }
 
-            position = Skip<TLayout>(json, position + 1);
-            if (position >= json.Length)
-            {
-                return false;
-            }
-
+            position = Skip<TLayout>(ref document, position + 1);
             int valueStart = position;
-            byte first = json[position];
+            int valueEnd;
+            byte first = Unsafe.Add(ref document, position);
             long integer = NotAnInteger;
             JsonTokenType kind;
-            ReadOnlySpan<byte> value;
             if (first == (byte)'"')
             {
                 kind = JsonTokenType.String;
-                if (!TryNextQuote(quotes, ref word, ref bits, out open) || open != position
-                    || !TryNextQuote(quotes, ref word, ref bits, out int end))
+                valueStart = position + 1;
+                valueEnd = NextQuote(quotes, valueStart);
+                if (valueEnd < 0)
                 {
                     return false;
                 }
 
-                value = json[(open + 1)..end];
-                position = end + 1;
+                position = valueEnd + 1;
             }
             else if (first == (byte)'-' || (uint)(first - '0') <= 9)
             {
                 kind = JsonTokenType.Number;
-                if (!TryScanNumber(json, ref position, out integer))
+                if (!TryScanNumber(ref document, json.Length, ref position, out integer))
                 {
                     return false;
                 }
 
-                value = json[valueStart..position];
+                valueEnd = position;
             }
-            else if (first == (byte)'[' && TryScanStringArray<TLayout>(json, quotes, ref word, ref bits, ref position))
+            else if (first == (byte)'[' && TryScanStringArray<TLayout>(ref document, quotes, ref position))
             {
                 kind = JsonTokenType.StartArray;
-                value = json[valueStart..position];
+                valueEnd = position;
             }
             else
             {
                 // A copy of the position goes to the call that is not inlined: a local whose address escapes lives
-                // in memory for the whole loop, and the loop's position is its hottest variable.
+                // in memory for the whole loop, and the loop's position is its hottest variable. A nested object
+                // may end with the document's last byte: then nothing follows, and the scan is unsure.
                 int end = position;
-                if (!TryScanValue(json, quotes, ref end, out JsonTokenType nested))
+                if (!TryScanValue(json, quotes, ref end, out JsonTokenType nested) || end > last)
                 {
                     return false;
                 }
 
                 kind = nested;
                 position = end;
-                value = json[valueStart..position];
-
-                // Past the quotes inside the value, wherever the array scan above left off.
-                word = Math.Min(position >> 6, quotes.Length - 1);
-                bits = quotes[word] & (position >> 6 == word ? ulong.MaxValue << (position & 63) : 0);
+                valueEnd = end;
             }
 
-            if (!handler.OnMember(json[nameStart..nameEnd], kind, value, integer))
+            if (!handler.OnMember(
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref document, nameStart), nameEnd - nameStart),
+                kind,
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref document, valueStart), valueEnd - valueStart),
+                integer))
             {
                 return false;
             }
 
-            // After a member: ',' and another, or the end of the object.
-            position = Skip<TLayout>(json, position);
-            if (position >= json.Length)
-            {
-                return false;
-            }
-
-            byte next = json[position];
+            // After a member: ',' and another, or the end of the object, which must be the document's last byte.
+            position = Skip<TLayout>(ref document, position);
+            byte next = Unsafe.Add(ref document, position);
             if (next == (byte)'}')
             {
-                return Skip<TLayout>(json, position + 1) == json.Length && !names.HasDuplicate(nameSpans, json);
+                return position == last && !names.HasDuplicate(nameSpans, json);
             }
 
             if (next != (byte)',')
@@ -214,7 +231,7 @@ internal static class JwtJsonMembers
                 return false;
             }
 
-            position = Skip<TLayout>(json, position + 1);
+            position = Skip<TLayout>(ref document, position + 1);
         }
     }
 
@@ -256,10 +273,13 @@ internal static class JwtJsonMembers
     /// a claims set, more than the rest of the scan. With the bitmap a string ends at one trailing-zero count.
     /// Inside-string bytes are the prefix XOR of the quote bits (a quote toggles the state), carried across
     /// words.</remarks>
-    private static bool TryIndexQuotes(ReadOnlySpan<byte> json, Span<ulong> quotes, Span<byte> tail, out bool ascii, out bool compact)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryIndexQuotes(
+        ReadOnlySpan<byte> json, Span<ulong> quotes, Span<byte> tail, out bool ascii, out bool compact)
     {
         ascii = false;
         compact = false;
+
         int words = (json.Length + 63) >> 6;
         if (words > quotes.Length)
         {
@@ -384,24 +404,32 @@ internal static class JwtJsonMembers
             | (Vector128.LessThan(high, Vector128.Create((byte)0x21)).ExtractMostSignificantBits() << 16);
     }
 
-    /// <summary><see cref="SkipWhitespace"/>, or nothing in a document known to have no whitespace between its
-    /// tokens.</summary>
+    /// <summary>Past the whitespace at <paramref name="position"/>, or nothing in a document known to have none
+    /// between its tokens; stops at the document's final '}' (see <see cref="ScanMembers"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Skip<TLayout>(ReadOnlySpan<byte> json, int position)
-        where TLayout : struct, IJsonLayout => TLayout.Compact ? position : SkipWhitespace(json, position);
+    private static int Skip<TLayout>(ref byte document, int position)
+        where TLayout : struct, IJsonLayout
+    {
+        if (!TLayout.Compact)
+        {
+            while (IsWhitespace(Unsafe.Add(ref document, position)))
+            {
+                position++;
+            }
+        }
+
+        return position;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsWhitespace(byte c) => c <= ' ' && ((WhitespaceBits >> c) & 1) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipWhitespace(ReadOnlySpan<byte> json, int position)
     {
         // Token producers write no whitespace: one compare ends the common case.
-        while ((uint)position < (uint)json.Length)
+        while ((uint)position < (uint)json.Length && IsWhitespace(json[position]))
         {
-            uint c = json[position];
-            if (c > ' ' || ((WhitespaceBits >> (int)c) & 1) == 0)
-            {
-                break;
-            }
-
             position++;
         }
 
@@ -443,69 +471,71 @@ internal static class JwtJsonMembers
         return true;
     }
 
-    /// <summary>An array of strings (roles, groups, a list of audiences) at <paramref name="position"/>, taking its
-    /// quotes in order; false, with <paramref name="position"/> unchanged, for any other value.</summary>
+    /// <summary>An array of strings (roles, groups, a list of audiences) at <paramref name="position"/>; false, with
+    /// <paramref name="position"/> unchanged, for any other value. Reads as <see cref="ScanMembers"/> does.</summary>
     /// <remarks>The general container scan costs about 35 ns for ["reader","editor"], as much as three other
     /// members.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryScanStringArray<TLayout>(ReadOnlySpan<byte> json, ReadOnlySpan<ulong> quotes, ref int word, ref ulong bits, ref int position)
+    private static bool TryScanStringArray<TLayout>(ref byte document, ReadOnlySpan<ulong> quotes, ref int position)
         where TLayout : struct, IJsonLayout
     {
-        int p = Skip<TLayout>(json, position + 1);
-        if (p < json.Length && json[p] == (byte)']')
+        int p = Skip<TLayout>(ref document, position + 1);
+        if (Unsafe.Add(ref document, p) == (byte)']')
         {
             position = p + 1;
             return true;
         }
 
-        while (TryNextQuote(quotes, ref word, ref bits, out int open) && open == p && TryNextQuote(quotes, ref word, ref bits, out int end))
+        while (Unsafe.Add(ref document, p) == (byte)'"')
         {
-            p = Skip<TLayout>(json, end + 1);
-            if (p >= json.Length)
+            int end = NextQuote(quotes, p + 1);
+            if (end < 0)
             {
                 return false;
             }
 
-            if (json[p] == (byte)']')
+            p = Skip<TLayout>(ref document, end + 1);
+            byte next = Unsafe.Add(ref document, p);
+            if (next == (byte)']')
             {
                 position = p + 1;
                 return true;
             }
 
-            if (json[p] != (byte)',')
+            if (next != (byte)',')
             {
                 return false;
             }
 
-            p = Skip<TLayout>(json, p + 1);
+            p = Skip<TLayout>(ref document, p + 1);
         }
 
         return false;
     }
 
-    /// <summary>The position of the next quote in document order, which is then cleared: <paramref name="bits"/> are
-    /// the quotes of <paramref name="word"/> not yet taken.</summary>
+    /// <summary>The first quote at or after <paramref name="from"/>, a position inside the document, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryNextQuote(ReadOnlySpan<ulong> quotes, ref int word, ref ulong bits, out int position)
+    private static int NextQuote(ReadOnlySpan<ulong> quotes, int from)
     {
+        ref ulong words = ref MemoryMarshal.GetReference(quotes);
+        int word = from >> 6;
+        ulong bits = Unsafe.Add(ref words, word) & (ulong.MaxValue << from);
         while (bits == 0)
         {
             if (++word >= quotes.Length)
             {
-                position = 0;
-                return false;
+                return -1;
             }
 
-            bits = quotes[word];
+            bits = Unsafe.Add(ref words, word);
         }
 
-        position = (word << 6) + BitOperations.TrailingZeroCount(bits);
-        bits &= bits - 1;
-        return true;
+        return (word << 6) + BitOperations.TrailingZeroCount(bits);
     }
 
     /// <summary>Any JSON value at <paramref name="position"/> (RFC 8259 section 3), nested values included;
-    /// <paramref name="position"/> moves past it.</summary>
+    /// <paramref name="position"/> moves past it. <paramref name="json"/> ends with '}', as in
+    /// <see cref="ScanMembers"/>.</summary>
     private static bool TryScanValue(ReadOnlySpan<byte> json, ReadOnlySpan<ulong> quotes, ref int position, out JsonTokenType kind)
     {
         kind = JsonTokenType.None;
@@ -536,7 +566,7 @@ internal static class JwtJsonMembers
                 return TryScanLiteral(json, ref position, "null"u8);
             default:
                 kind = JsonTokenType.Number;
-                return TryScanNumber(json, ref position, out _);
+                return TryScanNumber(ref MemoryMarshal.GetReference(json), json.Length, ref position, out _);
         }
     }
 
@@ -554,23 +584,20 @@ internal static class JwtJsonMembers
     /// <summary>RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?. What may follow is
     /// checked by the caller's grammar (a delimiter), so "01" and "1x" fail there. A plain integer of at most 18
     /// digits is parsed on the way (<see cref="NotAnInteger"/> otherwise).</summary>
+    /// <remarks>The document (<paramref name="length"/> bytes) ends with '}', where every digit loop stops, so
+    /// bytes are read unchecked as in <see cref="ScanMembers"/>; only the eight-byte reads test the length.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryScanNumber(ReadOnlySpan<byte> json, ref int position, out long integer)
+    private static bool TryScanNumber(ref byte document, int length, ref int position, out long integer)
     {
         integer = NotAnInteger;
         int p = position;
-        bool negative = json[p] == (byte)'-';
+        bool negative = Unsafe.Add(ref document, p) == (byte)'-';
         if (negative)
         {
             p++;
         }
 
-        if (p >= json.Length)
-        {
-            return false;
-        }
-
-        uint digit = (uint)(json[p] - '0');
+        uint digit = (uint)(Unsafe.Add(ref document, p) - '0');
         if (digit > 9)
         {
             return false;
@@ -583,13 +610,14 @@ internal static class JwtJsonMembers
         {
             // Wraps past 18 digits, and is then not reported. Eight digits at a time while there are eight: a date
             // claim has ten, and one at a time they cost 3-5 ns a number in the benchmark token's claims.
-            while (p + 8 <= json.Length && TryParseEightDigits(BinaryPrimitives.ReadUInt64LittleEndian(json.Slice(p, 8)), out uint eight))
+            while (p + 8 <= length
+                && TryParseEightDigits(BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref document, p), 8)), out uint eight))
             {
                 value = unchecked((value * 100_000_000) + eight);
                 p += 8;
             }
 
-            while (p < json.Length && (digit = (uint)(json[p] - '0')) <= 9)
+            while ((digit = (uint)(Unsafe.Add(ref document, p) - '0')) <= 9)
             {
                 value = unchecked((value * 10) + digit);
                 p++;
@@ -597,28 +625,28 @@ internal static class JwtJsonMembers
         }
 
         bool plain = p - digitsStart <= 18;
-        if (p < json.Length && json[p] == (byte)'.')
+        if (Unsafe.Add(ref document, p) == (byte)'.')
         {
             plain = false;
             int digits = p + 1;
-            p = SkipDigits(json, digits);
+            p = SkipDigits(ref document, digits);
             if (p == digits)
             {
                 return false;
             }
         }
 
-        if (p < json.Length && (json[p] | 0x20) == (byte)'e')
+        if ((Unsafe.Add(ref document, p) | 0x20) == (byte)'e')
         {
             plain = false;
             p++;
-            if (p < json.Length && json[p] is (byte)'+' or (byte)'-')
+            if (Unsafe.Add(ref document, p) is (byte)'+' or (byte)'-')
             {
                 p++;
             }
 
             int digits = p;
-            p = SkipDigits(json, digits);
+            p = SkipDigits(ref document, digits);
             if (p == digits)
             {
                 return false;
@@ -657,9 +685,9 @@ internal static class JwtJsonMembers
         return true;
     }
 
-    private static int SkipDigits(ReadOnlySpan<byte> json, int position)
+    private static int SkipDigits(ref byte document, int position)
     {
-        while (position < json.Length && char.IsAsciiDigit((char)json[position]))
+        while (char.IsAsciiDigit((char)Unsafe.Add(ref document, position)))
         {
             position++;
         }

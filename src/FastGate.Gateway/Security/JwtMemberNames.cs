@@ -53,25 +53,32 @@ internal struct JwtMemberNames
     /// <remarks>Two 64-bit filters on a hash of each name's length and first 8 bytes (its top two 6-bit fields) say
     /// whether any name found its bits set in both: only then are names compared. With one filter half of all
     /// 10-member claims sets had a pair of names sharing a bit (the benchmark token's "roles" and "tenant" did);
-    /// with two about 1 in 15 does, and a duplicate always is.</remarks>
+    /// with two about 1 in 15 does, and a duplicate always is.
+    /// <para>Not inlined: inlined into the scanner's member loop it found the registers taken, and its loop kept the
+    /// filters and its counter in memory, a store and reload per name in the chain from one name to the next
+    /// (40% of the benchmark claims set's member scan, perf-results/benchmarks_2026-11-27_hs256e.md).</para></remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public readonly bool HasDuplicate(ReadOnlySpan<int> spans, ReadOnlySpan<byte> source)
     {
         spans = spans[.._count];
         ulong seen = 0;
         ulong seenToo = 0;
-        bool suspect = false;
         foreach (int span in spans)
         {
             int length = span >> 16;
             ulong hash = (Prefix(source, span & 0xFFFF, length) + (ulong)length) * 0x9E3779B97F4A7C15UL;
             ulong bit = 1UL << (int)(hash >> 58);
             ulong bitToo = 1UL << (int)(hash >> 52);
-            suspect |= ((seen & bit) != 0) & ((seenToo & bitToo) != 0);
+            if ((seen & bit) != 0 && (seenToo & bitToo) != 0)
+            {
+                return HasEqualNames(spans, source);
+            }
+
             seen |= bit;
             seenToo |= bitToo;
         }
 
-        return suspect && HasEqualNames(spans, source);
+        return false;
     }
 
     private static bool HasEqualNames(ReadOnlySpan<int> spans, ReadOnlySpan<byte> source)

@@ -12,6 +12,9 @@ internal sealed class JwtValidationContext : IDisposable
     private ReadOnlyMemory<byte> _payload;
     private long _expiresAt;
 
+    /// <summary>The header last accepted with this context, kept across tokens (not by <see cref="Reset"/>).</summary>
+    internal JwtValidator.AcceptedHeader? LastHeader { get; set; }
+
     /// <summary>The claims of the last token validated as <see cref="JwtValidationResult.Valid"/> with this
     /// context, or empty claims.</summary>
     public JwtClaims Claims => new(_payload.Span, _expiresAt);

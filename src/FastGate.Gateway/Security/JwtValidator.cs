@@ -35,9 +35,6 @@ internal sealed class JwtValidator
     [ThreadStatic]
     private static JwtValidationContext? t_context;
 
-    [ThreadStatic]
-    private static AcceptedHeader? t_lastHeader;
-
     private readonly JwtPolicy _policy;
     private readonly IJwtKeySource _keys;
     private readonly VerifiedTokenCache? _cache;
@@ -136,7 +133,7 @@ internal sealed class JwtValidator
         // parts is still Malformed without a search through the payload. Only a rejected header could answer
         // before the payload is decoded; it looks for such a dot itself, so the verdicts stay those of a split
         // that refuses extra parts first.
-        AcceptedHeader? last = t_lastHeader;
+        AcceptedHeader? last = context.LastHeader;
         bool remembered = last is not null && last.Precedes(this, token);
         int firstDot = remembered ? last!.EncodedLength : token.IndexOf((byte)'.');
         int lastDot = token.LastIndexOf((byte)'.');
@@ -176,7 +173,7 @@ internal sealed class JwtValidator
             }
 
             kid = kidLength < 0 ? default : kidBuffer[..kidLength];
-            AcceptedHeader.Remember(this, encodedHeader, algorithm, kidLength, kid);
+            AcceptedHeader.Remember(context, this, encodedHeader, algorithm, kidLength, kid);
         }
 
         if (!Base64UrlStrict.TryDecode(encodedPayload, buffer[headerCapacity..], out int payloadLength))
@@ -897,15 +894,17 @@ internal sealed class JwtValidator
     }
 
     /// <summary>
-    /// The last header this thread accepted for a validator, as its base64url text and what it said. An issuer
-    /// signs all its tokens under one header ({"alg":"HS256","typ":"JWT","kid":"..."}), so the next token's first
-    /// part is most often the same bytes: the same text decodes to the same JSON and gets the same verdict
+    /// The last header a validation context saw accepted by a validator, as its base64url text and what it said. An
+    /// issuer signs all its tokens under one header ({"alg":"HS256","typ":"JWT","kid":"..."}), so the next token's
+    /// first part is most often the same bytes: the same text decodes to the same JSON and gets the same verdict
     /// under the same policy, and the decoding and scanning (about 50 ns of a cold HS256 validation,
-    /// perf-results/benchmarks_2026-11-26_hs256c.md) are skipped. Per thread, so it is written without locks
-    /// and its buffers are reused: nothing is allocated after a thread's first token. Only accepted headers
-    /// are kept, and only short ones.
+    /// perf-results/benchmarks_2026-11-26_hs256c.md) are skipped. Kept by the context (one per connection, or per
+    /// thread for the overload without one), so it is written without locks and its buffers are reused: nothing
+    /// is allocated after a context's first token. A thread-static slot cost a call to the TLS lookup
+    /// (__tls_get_addr) on every validation, 5-10 ns (perf-results/benchmarks_2026-11-27_hs256e.md). Only accepted
+    /// headers are kept, and only short ones.
     /// </summary>
-    private sealed class AcceptedHeader
+    internal sealed class AcceptedHeader
     {
         private const int MaxEncodedBytes = 256;
 
@@ -929,14 +928,15 @@ internal sealed class JwtValidator
             ReferenceEquals(_validator, validator) && token.Length > _encodedLength && token[_encodedLength] == (byte)'.'
             && token[.._encodedLength].SequenceEqual(_encoded.AsSpan(0, _encodedLength));
 
-        public static void Remember(JwtValidator validator, ReadOnlySpan<byte> encodedHeader, JwtAlgorithms algorithm, int kidLength, ReadOnlySpan<byte> kid)
+        public static void Remember(
+            JwtValidationContext context, JwtValidator validator, ReadOnlySpan<byte> encodedHeader, JwtAlgorithms algorithm, int kidLength, ReadOnlySpan<byte> kid)
         {
             if (encodedHeader.Length > MaxEncodedBytes)
             {
                 return;
             }
 
-            var entry = t_lastHeader ??= new AcceptedHeader();
+            var entry = context.LastHeader ??= new AcceptedHeader();
             encodedHeader.CopyTo(entry._encoded);
             entry._encodedLength = encodedHeader.Length;
             kid.CopyTo(entry._kid);

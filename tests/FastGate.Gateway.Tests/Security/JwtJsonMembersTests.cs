@@ -201,6 +201,103 @@ public class JwtJsonMembersTests
     }
 
     [Fact]
+    public void Finds_a_duplicate_at_every_pair_of_positions()
+    {
+        string[] names = ["aud", "iss", "exp", "iat", "nbf", "sub", "scope", "roles", "tenant", "email", "a-longer-claim-name", "x"];
+        for (int i = 0; i < names.Length; i++)
+        {
+            for (int j = 0; j < names.Length; j++)
+            {
+                string[] copy = (string[])names.Clone();
+                if (i != j)
+                {
+                    copy[j] = names[i];
+                }
+
+                string json = "{" + string.Join(',', copy.Select((name, k) => $"\"{name}\":{(k % 2 == 0 ? "\"v\"" : k.ToString(System.Globalization.CultureInfo.InvariantCulture))}")) + "}";
+                List<(string Name, JsonTokenType Kind, string Value)> members = Scan(Encoding.UTF8.GetBytes(json), out JwtJsonStep last);
+                Assert.True((i == j ? JwtJsonStep.End : JwtJsonStep.Unsure) == last, json);
+                if (i == j)
+                {
+                    Assert.Equal(names, members.Select(member => member.Name));
+                }
+            }
+        }
+    }
+
+    /// <summary>The member scan reads the document without bounds checks, relying on the object's '}' being its last
+    /// byte but for whitespace: every cut of a document is read only up to the cut, though the rest of the document
+    /// (or a closing brace) follows it in memory, where a read past the end would find a complete object.</summary>
+    [Fact]
+    public void Never_reads_past_the_end_of_a_document_cut_anywhere_with_its_rest_still_in_memory()
+    {
+        string[] documents =
+        [
+            """{"aud":"fastgate","iss":"https://issuer.example","exp":1795755773,"iat":1795752113,"roles":["reader","editor"],"n":-12.5e+3}""",
+            """{"a":{"b":{"c":[1,{"d":null}]}},"t":true,"f":false,"z":0}""",
+            """{"a":{"b":1}}""",
+            """{"a":[]}""",
+            """{"a":123456789012345678901}""",
+            """{"s":["x","y"],"e":[],"o":{}}""",
+            """ { "a" : [ "x" , "y" ] , "b" : { "c" : 1 } , "d" : 12345678 } """,
+        ];
+        foreach (string document in documents)
+        {
+            byte[] whole = Encoding.UTF8.GetBytes(document);
+            Assert.Equal(ReadWithReader(whole), Scan(whole, out JwtJsonStep last));
+            Assert.Equal(JwtJsonStep.End, last);
+            for (int cut = 0; cut < whole.Length; cut++)
+            {
+                // The bytes after the cut: the document's own rest, or closing braces.
+                byte[] braced = [.. whole.AsSpan(0, cut), .. "}}}}}}}}"u8];
+                foreach (byte[] memory in (byte[][])[whole, braced])
+                {
+                    List<(string Name, JsonTokenType Kind, string Value)>? expected = ReadWithReaderOrNull(whole[..cut]);
+                    List<(string Name, JsonTokenType Kind, string Value)> members = Scan(memory.AsSpan(0, cut), out last);
+                    Assert.True((expected is null ? JwtJsonStep.Unsure : JwtJsonStep.End) == last, $"{cut}: {document}");
+                    if (expected is not null)
+                    {
+                        Assert.Equal(expected, members);
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"a":1} \r\n\t""", "End")]
+    [InlineData("""{"a":"x"}  """, "End")]
+    [InlineData("""{"a":{"b":1}}""", "End")]
+    [InlineData("""{"a":{"b":1}""", "Unsure")]
+    [InlineData("""{"a":{"b":{}}""", "Unsure")]
+    [InlineData("""{"a":[{}]""", "Unsure")]
+    [InlineData("""{"a":1} x""", "Unsure")]
+    [InlineData("""{"a":1}\u000b""", "Unsure")]
+    [InlineData("""{"a":1""", "Unsure")]
+    [InlineData("""{"a":-""", "Unsure")]
+    [InlineData("""{"a":1.""", "Unsure")]
+    [InlineData("""{"a":1e""", "Unsure")]
+    [InlineData("""{"a":"}""", "Unsure")]
+    [InlineData("""{"a}""", "Unsure")]
+    [InlineData("""{"a":[}""", "Unsure")]
+    [InlineData("""{"a":["x"}""", "Unsure")]
+    [InlineData("""{"a":-}""", "Unsure")]
+    [InlineData("""{"a":1.}""", "Unsure")]
+    [InlineData("""{"a":1e+}""", "Unsure")]
+    [InlineData("}", "Unsure")]
+    [InlineData(" }", "Unsure")]
+    [InlineData("{}}", "Unsure")]
+    [InlineData(" {} ", "End")]
+    public void Ends_only_at_the_objects_own_closing_brace(string json, string expected)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(json.Replace("\\r", "\r", StringComparison.Ordinal).Replace("\\n", "\n", StringComparison.Ordinal)
+            .Replace("\\t", "\t", StringComparison.Ordinal).Replace("\\u000b", "\u000b", StringComparison.Ordinal));
+        Scan(bytes, out JwtJsonStep last);
+        Assert.Equal(Enum.Parse<JwtJsonStep>(expected), last);
+        Assert.Equal(last == JwtJsonStep.End, ReadWithReaderOrNull(bytes) is not null);
+    }
+
+    [Fact]
     public void Is_unsure_past_its_nesting_and_member_limits()
     {
         Scan(Encoding.UTF8.GetBytes("{\"a\":" + new string('[', 32) + new string(']', 32) + "}"), out JwtJsonStep last);
@@ -373,7 +470,10 @@ public class JwtJsonMembersTests
         Assert.True(accepted > 5_000, $"only {accepted} documents accepted");
     }
 
-    private static List<(string Name, JsonTokenType Kind, string Value)> Scan(byte[] json, out JwtJsonStep last)
+    private static List<(string Name, JsonTokenType Kind, string Value)> Scan(byte[] json, out JwtJsonStep last) =>
+        Scan(json.AsSpan(), out last);
+
+    private static List<(string Name, JsonTokenType Kind, string Value)> Scan(ReadOnlySpan<byte> json, out JwtJsonStep last)
     {
         var collector = new Collector([]);
         last = JwtJsonMembers.Scan(json, ref collector);
@@ -438,6 +538,19 @@ public class JwtJsonMembersTests
             return ReadWithReader(json);
         }
         catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The reader's members, or null for anything but one valid object with unique names.</summary>
+    private static List<(string Name, JsonTokenType Kind, string Value)>? ReadWithReaderOrNull(byte[] json)
+    {
+        try
+        {
+            return ReadWithReader(json);
+        }
+        catch (Exception exception) when (exception is JsonException or Xunit.Sdk.XunitException)
         {
             return null;
         }

@@ -96,6 +96,38 @@ public class JwtValidatorTests
         Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, out _));
     }
 
+    [Fact]
+    public void A_context_keeps_the_last_accepted_header_for_the_validator_that_accepted_it()
+    {
+        var allowing = new JwtValidator(Policy(), KeySet, cacheCapacity: 0);
+        var refusing = new JwtValidator(Policy(JwtAlgorithms.All & ~JwtAlgorithms.HS256), KeySet, cacheCapacity: 0);
+        byte[] token = Encoding.ASCII.GetBytes(MintWithMicrosoft(JwtAlgorithms.HS256));
+        byte[] forged = (byte[])token.Clone();
+        forged[^2] = forged[^2] == (byte)'A' ? (byte)'B' : (byte)'A';
+        using var context = new JwtValidationContext();
+        using var other = new JwtValidationContext();
+
+        Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, context));
+        Assert.Null(context.LastHeader);
+        Assert.Equal(JwtValidationResult.Valid, allowing.Validate(token, Now, context));
+        JwtValidator.AcceptedHeader? remembered = context.LastHeader;
+        Assert.NotNull(remembered);
+        Assert.Equal(Array.IndexOf(token, (byte)'.'), remembered.EncodedLength);
+        Assert.Equal(JwtAlgorithms.HS256, remembered.Algorithm);
+        Assert.Equal(Encoding.ASCII.GetBytes(Kid(JwtAlgorithms.HS256)), remembered.Kid.ToArray());
+        Assert.Null(other.LastHeader);
+
+        // Kept across tokens, and never lent to another validator or another context.
+        context.Reset();
+        Assert.Same(remembered, context.LastHeader);
+        Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, context));
+        Assert.Equal(JwtValidationResult.AlgorithmNotAllowed, refusing.Validate(token, Now, other));
+        Assert.Null(other.LastHeader);
+        Assert.Equal(JwtValidationResult.BadSignature, allowing.Validate(forged, Now, context));
+        Assert.Equal(JwtValidationResult.Valid, allowing.Validate(token, Now, context));
+        Assert.Same(remembered, context.LastHeader);
+    }
+
     /// <summary>The validator splits at the first and the last dot and leaves a dot in the payload to its decoding;
     /// every token with more than three parts stays Malformed, whatever its header says and whether that header
     /// was remembered from an earlier token.</summary>
