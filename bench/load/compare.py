@@ -545,8 +545,11 @@ def warm_up(t: Target, runner: Runner, scenarios: list[str], seconds: float) -> 
     h1 = f"http://127.0.0.1:{t.h1_port}/"
     if t.name in DOTNET_TARGETS:
         # Tiered compilation promotes hot methods after ~30 calls plus a background JIT delay, and
-        # dynamic PGO instruments first: give the .NET targets longer so tier-1 code is measured.
-        seconds *= 3
+        # dynamic PGO instruments first: give the .NET targets longer so tier-1 code is measured. Three
+        # times the base was not enough for the HTTP/2 path: after 3 s of h2load, FastGate's first h2c
+        # window read 30.0 us per request and the next 23.9; after 9 s, 21.9 and 18.9
+        # (perf-results/2026-11-27_request-path.md).
+        seconds *= 9
     runner.wrk(h1, seconds * 2, 64)
     if "h1-64k-body" in scenarios:
         runner.wrk(h1 + "64k", seconds, 16, body_bytes=65536)
