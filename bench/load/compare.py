@@ -559,6 +559,17 @@ def warm_up(t: Target, runner: Runner, scenarios: list[str], seconds: float) -> 
         # The fixed-rate client (h2load over HTTP/1.1, 32 connections) sends other fields than wrk: the
         # code its requests reach is compiled before it is measured (a JIT at work would be measured too).
         runner.h2load(h1, seconds * 2, 32, 1, h1=True)
+    if t.name in DOTNET_TARGETS:
+        # Every measured window opens and closes its own connections, and those paths run only 64 times
+        # per window: without churn here, the JIT was still taking them through tiered PGO's stages in
+        # the first windows (about 300 methods per 6 s window, 120 ms of the proxy's core), and the
+        # keep-alive p99 read 6-15 ms against nginx's 7; after 20 one-second wrk runs, 3.2-3.7 ms against
+        # nginx's 3.0-7.7 (perf-results/2026-11-27_keepalive-tail.md). A gateway in service is past this.
+        for _ in range(20):
+            runner.wrk(h1, 1, 64)
+        if "h2c-multiplexed" in scenarios:
+            for _ in range(10):
+                runner.h2load(f"http://127.0.0.1:{t.h2c_port}/", 1, 16, 10)
 
 
 # ----------------------------------------------------------------------------------------------
