@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FastGate.Protocols.Buffers;
 
 namespace FastGate.Gateway.Transport;
 
@@ -88,41 +89,20 @@ internal sealed class EpollBlockPool : MemoryPool<byte>
     /// <summary>One loop thread's blocks of one queue (only that thread touches it).</summary>
     private sealed class BlockStack
     {
-        private Block[] _blocks = [];
-        private int _count;
+        private BoundedStack<Block> _blocks;
 
         public BlockQueue? Queue { get; private set; }
 
         public BlockStack Claim(BlockQueue queue)
         {
             Queue = queue;
-            _blocks = new Block[queue.CachedPerThread];
+            _blocks = new BoundedStack<Block>(queue.CachedPerThread);
             return this;
         }
 
-        public bool TryPop([NotNullWhen(true)] out Block? block)
-        {
-            if (_count == 0)
-            {
-                block = null;
-                return false;
-            }
+        public bool TryPop([NotNullWhen(true)] out Block? block) => _blocks.TryPop(out block);
 
-            block = _blocks[--_count];
-            _blocks[_count] = null!;
-            return true;
-        }
-
-        public bool TryPush(Block block)
-        {
-            if (_count == _blocks.Length)
-            {
-                return false;
-            }
-
-            _blocks[_count++] = block;
-            return true;
-        }
+        public bool TryPush(Block block) => _blocks.TryPush(block);
     }
 
     private sealed class BlockQueue(int blockSize, int maxRetained, int cachedPerThread)

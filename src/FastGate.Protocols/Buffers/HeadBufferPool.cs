@@ -68,38 +68,7 @@ internal static class HeadBufferPool
 
     private sealed class ThreadCache
     {
-        public readonly Stack<byte[]> Bytes = new();
-        public readonly Stack<Http1Field[]> Fields = new();
-    }
-
-    private sealed class Stack<T>
-        where T : class
-    {
-        private readonly T?[] _items = new T?[ThreadCapacity];
-        private int _count;
-
-        public bool TryPop([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? item)
-        {
-            if (_count == 0)
-            {
-                item = null;
-                return false;
-            }
-
-            item = _items[--_count]!;
-            _items[_count] = null;
-            return true;
-        }
-
-        public bool TryPush(T item)
-        {
-            if (_count == _items.Length)
-            {
-                return false;
-            }
-
-            _items[_count++] = item;
-            return true;
-        }
+        public BoundedStack<byte[]> Bytes = new(ThreadCapacity);
+        public BoundedStack<Http1Field[]> Fields = new(ThreadCapacity);
     }
 }
